@@ -1,0 +1,306 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "engine.h"
+
+#include <dnnl.hpp>
+#include <omp.h>
+
+#include <QThread>
+
+#include <cmath>
+#include <map>
+
+namespace cwb {
+
+using namespace dnnl;
+
+KvCache::KvCache(const LlamaConfig& config, int capacity)
+    : m_capacity(capacity)
+    , m_kvDim(config.kvDim())
+    , m_keys(std::size_t(config.layers) * std::size_t(capacity) * std::size_t(m_kvDim))
+    , m_values(m_keys.size()) {}
+
+float* KvCache::keys(int layer, int position) {
+    return m_keys.data() + (std::size_t(layer) * std::size_t(m_capacity) + std::size_t(position)) *
+                               std::size_t(m_kvDim);
+}
+
+float* KvCache::values(int layer, int position) {
+    return m_values.data() +
+           (std::size_t(layer) * std::size_t(m_capacity) + std::size_t(position)) *
+               std::size_t(m_kvDim);
+}
+
+int defaultThreadCount() {
+    return std::max(1, QThread::idealThreadCount());
+}
+
+namespace {
+
+// y[M×N] = x[M×K] · Wᵀ, W stored as N rows of K (ggml's {K, N}), which is oneDNN's {K, N} in
+// `ba` order, so f32 weights are used where they lie. M is a run-time dimension: one primitive
+// serves prefill and decode.
+struct Linear {
+    int in = 0;
+    int out = 0;
+    memory weights;
+    const matmul* primitive = nullptr;
+};
+
+void rmsNorm(const float* x, const float* weight, float* out, int n, float eps) {
+    float ss = 0.0f;
+    for (int i = 0; i < n; ++i)
+        ss += x[i] * x[i];
+    ss = 1.0f / std::sqrt(ss / float(n) + eps);
+    for (int i = 0; i < n; ++i)
+        out[i] = weight[i] * (ss * x[i]);
+}
+
+} // namespace
+
+struct Engine::Impl {
+    WeightSet weights;
+    LlamaConfig c;
+    int threads = 1;
+    dnnl::engine eng{dnnl::engine::kind::cpu, 0};
+    stream strm{eng};
+    std::map<std::pair<int, int>, matmul> primitives; // by {in, out}
+    struct Layer {
+        Linear q, k, v, o, gate, up, down;
+    };
+    std::vector<Layer> layers;
+    Linear classifier;
+
+    // Activations of the current call, grown to the largest M seen.
+    std::vector<float> x, xb, q, k, v, att, tmp, h1, h3, scores;
+
+    Linear makeLinear(std::span<const float> w, int in, int out) {
+        Linear lin;
+        lin.in = in;
+        lin.out = out;
+        auto& prim = primitives[{in, out}];
+        if (!prim) {
+            // dst = src · weights, f32, M known only at execution.
+            memory::desc srcMd({DNNL_RUNTIME_DIM_VAL, in}, memory::data_type::f32,
+                               memory::format_tag::ab);
+            memory::desc weightsMd({in, out}, memory::data_type::f32, memory::format_tag::ba);
+            memory::desc dstMd({DNNL_RUNTIME_DIM_VAL, out}, memory::data_type::f32,
+                               memory::format_tag::ab);
+            auto matmulPd = matmul::primitive_desc(matmul::desc(srcMd, weightsMd, dstMd), eng);
+            prim = matmul(matmulPd);
+        }
+        lin.primitive = &prim;
+        lin.weights = memory({{in, out}, memory::data_type::f32, memory::format_tag::ba}, eng,
+                             const_cast<float*>(w.data()));
+        return lin;
+    }
+
+    void run(const Linear& lin, const float* src, int m, float* dst) {
+        memory srcMem({{m, lin.in}, memory::data_type::f32, memory::format_tag::ab}, eng,
+                      const_cast<float*>(src));
+        memory dstMem({{m, lin.out}, memory::data_type::f32, memory::format_tag::ab}, eng, dst);
+        lin.primitive->execute(
+            strm,
+            {{DNNL_ARG_SRC, srcMem}, {DNNL_ARG_WEIGHTS, lin.weights}, {DNNL_ARG_DST, dstMem}});
+        strm.wait();
+    }
+
+    void reserve(int m, int capacity) {
+        auto grow = [](std::vector<float>& b, std::size_t n) {
+            if (b.size() < n)
+                b.resize(n);
+        };
+        const auto M = std::size_t(m);
+        grow(x, M * std::size_t(c.dim));
+        grow(xb, M * std::size_t(c.dim));
+        grow(tmp, M * std::size_t(c.dim));
+        grow(q, M * std::size_t(c.qDim()));
+        grow(att, M * std::size_t(c.qDim()));
+        grow(k, M * std::size_t(c.kvDim()));
+        grow(v, M * std::size_t(c.kvDim()));
+        grow(h1, M * std::size_t(c.hiddenDim));
+        grow(h3, M * std::size_t(c.hiddenDim));
+        grow(scores, std::size_t(threads) * std::size_t(capacity));
+    }
+
+    // Rotary embedding on adjacent pairs (llama2.c's and GGUF's order) of the first ropeDim
+    // dimensions of each head: pair i at position p turns by p · θ^(−2i/ropeDim).
+    void rope(float* vec, int heads, int position) const {
+        for (int h = 0; h < heads; ++h) {
+            float* head = vec + h * c.headDim;
+            for (int i = 0; i < c.ropeDim; i += 2) {
+                const float freq = 1.0f / std::pow(c.ropeTheta, float(i) / float(c.ropeDim));
+                const float angle = float(position) * freq;
+                const float fcr = std::cos(angle), fci = std::sin(angle);
+                const float v0 = head[i], v1 = head[i + 1];
+                head[i] = v0 * fcr - v1 * fci;
+                head[i + 1] = v0 * fci + v1 * fcr;
+            }
+        }
+    }
+
+    void attention(KvCache& cache, int layer, int m, int pos0) {
+        const int hd = c.headDim;
+        const int group = c.heads / c.kvHeads;
+        const float scale = 1.0f / std::sqrt(float(hd));
+        const int kvDim = c.kvDim();
+#pragma omp parallel for collapse(2) schedule(static) num_threads(threads)
+        for (int i = 0; i < m; ++i) {
+            for (int h = 0; h < c.heads; ++h) {
+                float* s = scores.data() +
+                           std::size_t(omp_get_thread_num()) * std::size_t(cache.capacity());
+                const float* qh =
+                    q.data() + std::size_t(i) * std::size_t(c.qDim()) + std::size_t(h * hd);
+                const int kvOffset = (h / group) * hd;
+                const int last = pos0 + i; // causal: up to and including this position
+                float maxScore = -INFINITY;
+                for (int t = 0; t <= last; ++t) {
+                    const float* kt = cache.keys(layer, t) + kvOffset;
+                    float dot = 0.0f;
+                    for (int j = 0; j < hd; ++j)
+                        dot += qh[j] * kt[j];
+                    s[t] = dot * scale;
+                    maxScore = std::max(maxScore, s[t]);
+                }
+                float sum = 0.0f;
+                for (int t = 0; t <= last; ++t) {
+                    s[t] = std::exp(s[t] - maxScore);
+                    sum += s[t];
+                }
+                float* out =
+                    att.data() + std::size_t(i) * std::size_t(c.qDim()) + std::size_t(h * hd);
+                for (int j = 0; j < hd; ++j)
+                    out[j] = 0.0f;
+                for (int t = 0; t <= last; ++t) {
+                    const float a = s[t] / sum;
+                    const float* vt = cache.values(layer, t) + kvOffset;
+                    for (int j = 0; j < hd; ++j)
+                        out[j] += a * vt[j];
+                }
+            }
+        }
+        (void)kvDim;
+    }
+};
+
+Engine::Engine(std::unique_ptr<Impl> impl)
+    : d(std::move(impl)) {}
+Engine::~Engine() = default;
+
+const LlamaConfig& Engine::config() const {
+    return d->c;
+}
+int Engine::threads() const {
+    return d->threads;
+}
+
+Result<std::unique_ptr<Engine>> Engine::create(WeightSet weights, const EngineOptions& options) {
+    auto impl = std::make_unique<Impl>();
+    try {
+        impl->weights = std::move(weights);
+        impl->c = impl->weights.config;
+        impl->threads = options.threads > 0 ? options.threads : defaultThreadCount();
+        const LlamaConfig& c = impl->c;
+        const WeightSet& w = impl->weights;
+        for (const LayerWeights& lw : w.layers) {
+            Impl::Layer layer;
+            layer.q = impl->makeLinear(lw.wq, c.dim, c.qDim());
+            layer.k = impl->makeLinear(lw.wk, c.dim, c.kvDim());
+            layer.v = impl->makeLinear(lw.wv, c.dim, c.kvDim());
+            layer.o = impl->makeLinear(lw.wo, c.qDim(), c.dim);
+            layer.gate = impl->makeLinear(lw.gate, c.dim, c.hiddenDim);
+            layer.up = impl->makeLinear(lw.up, c.dim, c.hiddenDim);
+            layer.down = impl->makeLinear(lw.down, c.hiddenDim, c.dim);
+            impl->layers.push_back(layer);
+        }
+        impl->classifier = impl->makeLinear(w.output, c.dim, c.vocabSize);
+    } catch (const dnnl::error& e) {
+        return Error{
+            QStringLiteral("oneDNN could not create the model's matmuls: %1").arg(e.what())};
+    }
+    return std::unique_ptr<Engine>(new Engine(std::move(impl)));
+}
+
+Result<void> Engine::forward(KvCache& cache, std::span<const std::int32_t> tokens, int logitsFrom,
+                             std::vector<float>& logits) {
+    Impl& e = *d;
+    const LlamaConfig& c = e.c;
+    const int m = int(tokens.size());
+    const int pos0 = cache.length();
+    if (m == 0)
+        return Error{QStringLiteral("no tokens to run")};
+    if (pos0 + m > cache.capacity())
+        return Error{QStringLiteral("%1 tokens after %2 exceed the context of %3")
+                         .arg(m)
+                         .arg(pos0)
+                         .arg(cache.capacity())};
+    if (logitsFrom < 0 || logitsFrom > m)
+        return Error{
+            QStringLiteral("logits requested from position %1 of %2").arg(logitsFrom).arg(m)};
+    for (std::int32_t t : tokens)
+        if (t < 0 || t >= c.vocabSize)
+            return Error{QStringLiteral("token id %1 is outside the vocabulary of %2")
+                             .arg(t)
+                             .arg(c.vocabSize)};
+
+    omp_set_num_threads(e.threads);
+    e.reserve(m, cache.capacity());
+    const std::size_t D = std::size_t(c.dim);
+    const auto rowsOf = [](std::vector<float>& b, int row, int width) {
+        return b.data() + std::size_t(row) * std::size_t(width);
+    };
+
+    try {
+        for (int i = 0; i < m; ++i)
+            std::copy_n(e.weights.tokenEmbd.data() + std::size_t(tokens[std::size_t(i)]) * D, D,
+                        rowsOf(e.x, i, c.dim));
+
+        for (int l = 0; l < c.layers; ++l) {
+            const LayerWeights& lw = e.weights.layers[std::size_t(l)];
+            const Impl::Layer& layer = e.layers[std::size_t(l)];
+            for (int i = 0; i < m; ++i)
+                rmsNorm(rowsOf(e.x, i, c.dim), lw.attnNorm.data(), rowsOf(e.xb, i, c.dim), c.dim,
+                        c.normEps);
+            e.run(layer.q, e.xb.data(), m, e.q.data());
+            e.run(layer.k, e.xb.data(), m, e.k.data());
+            e.run(layer.v, e.xb.data(), m, e.v.data());
+            for (int i = 0; i < m; ++i) {
+                e.rope(rowsOf(e.q, i, c.qDim()), c.heads, pos0 + i);
+                e.rope(rowsOf(e.k, i, c.kvDim()), c.kvHeads, pos0 + i);
+                std::copy_n(rowsOf(e.k, i, c.kvDim()), c.kvDim(), cache.keys(l, pos0 + i));
+                std::copy_n(rowsOf(e.v, i, c.kvDim()), c.kvDim(), cache.values(l, pos0 + i));
+            }
+            e.attention(cache, l, m, pos0);
+            e.run(layer.o, e.att.data(), m, e.tmp.data());
+            for (std::size_t j = 0; j < std::size_t(m) * D; ++j)
+                e.x[j] += e.tmp[j];
+
+            for (int i = 0; i < m; ++i)
+                rmsNorm(rowsOf(e.x, i, c.dim), lw.ffnNorm.data(), rowsOf(e.xb, i, c.dim), c.dim,
+                        c.normEps);
+            e.run(layer.gate, e.xb.data(), m, e.h1.data());
+            e.run(layer.up, e.xb.data(), m, e.h3.data());
+            for (std::size_t j = 0; j < std::size_t(m) * std::size_t(c.hiddenDim); ++j) {
+                const float g = e.h1[j];
+                e.h1[j] = g * (1.0f / (1.0f + std::exp(-g))) * e.h3[j]; // SwiGLU
+            }
+            e.run(layer.down, e.h1.data(), m, e.tmp.data());
+            for (std::size_t j = 0; j < std::size_t(m) * D; ++j)
+                e.x[j] += e.tmp[j];
+        }
+
+        const int rows = m - logitsFrom;
+        logits.resize(std::size_t(rows) * std::size_t(c.vocabSize));
+        if (rows > 0) {
+            for (int i = logitsFrom; i < m; ++i)
+                rmsNorm(rowsOf(e.x, i, c.dim), e.weights.outputNorm.data(),
+                        rowsOf(e.xb, i - logitsFrom, c.dim), c.dim, c.normEps);
+            e.run(e.classifier, e.xb.data(), rows, logits.data());
+        }
+    } catch (const dnnl::error& err) {
+        return Error{QStringLiteral("oneDNN failed: %1").arg(err.what())};
+    }
+    cache.m_length = pos0 + m;
+    return {};
+}
+
+} // namespace cwb
