@@ -203,16 +203,16 @@ Result<std::unique_ptr<Engine>> Engine::create(WeightSet weights, const EngineOp
         const WeightSet& w = impl->weights;
         for (const LayerWeights& lw : w.layers) {
             Impl::Layer layer;
-            layer.q = impl->makeLinear(lw.wq, c.dim, c.qDim());
-            layer.k = impl->makeLinear(lw.wk, c.dim, c.kvDim());
-            layer.v = impl->makeLinear(lw.wv, c.dim, c.kvDim());
-            layer.o = impl->makeLinear(lw.wo, c.qDim(), c.dim);
-            layer.gate = impl->makeLinear(lw.gate, c.dim, c.hiddenDim);
-            layer.up = impl->makeLinear(lw.up, c.dim, c.hiddenDim);
-            layer.down = impl->makeLinear(lw.down, c.hiddenDim, c.dim);
+            layer.q = impl->makeLinear(lw.wq.values, c.dim, c.qDim());
+            layer.k = impl->makeLinear(lw.wk.values, c.dim, c.kvDim());
+            layer.v = impl->makeLinear(lw.wv.values, c.dim, c.kvDim());
+            layer.o = impl->makeLinear(lw.wo.values, c.qDim(), c.dim);
+            layer.gate = impl->makeLinear(lw.gate.values, c.dim, c.hiddenDim);
+            layer.up = impl->makeLinear(lw.up.values, c.dim, c.hiddenDim);
+            layer.down = impl->makeLinear(lw.down.values, c.hiddenDim, c.dim);
             impl->layers.push_back(layer);
         }
-        impl->classifier = impl->makeLinear(w.output, c.dim, c.vocabSize);
+        impl->classifier = impl->makeLinear(w.output.values, c.dim, c.vocabSize);
     } catch (const dnnl::error& e) {
         return Error{
             QStringLiteral("oneDNN could not create the model's matmuls: %1").arg(e.what())};

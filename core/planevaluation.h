@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include "comparison.h"
+#include "evaluation.h"
+#include "plan.h"
+
+#include <QString>
+#include <QStringList>
+
+namespace cwb {
+
+// A plan evaluated against the FP32 model on the same scored tokens.
+struct PlanEvaluation {
+    ComparisonMetrics metrics; // PPL of both, KLD, top-1 agreement, Δp
+    SizeSummary size;
+    SizeSummary baselineSize;
+    std::int64_t tokensProcessed = 0;
+    int sequences = 0;
+    int ctx = 0;
+    int threads = 0;
+    SplitMode split = SplitMode::Chunks;
+    double seconds = 0;
+    double tokensPerSecond = 0; // of the compressed model's forward passes
+    bool baselineFromCache = false;
+    QString modelSha256;
+    QString textSha256;
+    QStringList warnings; // the plan's unmatched rules, the context, the cache
+};
+
+struct PlanEvaluationOptions {
+    EvalOptions eval;
+    QString cacheDir; // empty: cacheDirectory()
+};
+
+// Evaluates `plan` on `text`: the FP32 logits come from the baseline cache (or are computed once
+// and stored), the plan's weights are quantized and evaluated, and every scored token is compared.
+Result<PlanEvaluation> evaluatePlan(const Model& model, const QByteArray& text, const Plan& plan,
+                                    const PlanEvaluationOptions& options,
+                                    const Progress& progress = {});
+
+} // namespace cwb
