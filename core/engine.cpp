@@ -61,6 +61,7 @@ struct Engine::Impl {
     WeightSet weights;
     LlamaConfig c;
     int threads = 1;
+    const std::atomic<bool>* cancel = nullptr;
     dnnl::engine eng{dnnl::engine::kind::cpu, 0};
     stream strm{eng};
     std::map<std::pair<int, int>, matmul> primitives; // by {in, out}
@@ -143,7 +144,10 @@ struct Engine::Impl {
         const int group = c.heads / c.kvHeads;
         const float scale = 1.0f / std::sqrt(float(hd));
         const int kvDim = c.kvDim();
-#pragma omp parallel for collapse(2) schedule(static) num_threads(threads)
+        // Waking the thread team costs more than a small model's whole attention: share the
+        // work only when there is enough of it.
+        const long work = long(m) * long(pos0 + m) * long(c.heads) * long(hd);
+#pragma omp parallel for collapse(2) schedule(static) num_threads(threads) if (work > (1L << 18))
         for (int i = 0; i < m; ++i) {
             for (int h = 0; h < c.heads; ++h) {
                 float* s = scores.data() +
@@ -199,6 +203,7 @@ Result<std::unique_ptr<Engine>> Engine::create(WeightSet weights, const EngineOp
         impl->weights = std::move(weights);
         impl->c = impl->weights.config;
         impl->threads = options.threads > 0 ? options.threads : defaultThreadCount();
+        impl->cancel = options.cancel;
         const LlamaConfig& c = impl->c;
         const WeightSet& w = impl->weights;
         for (const LayerWeights& lw : w.layers) {
@@ -255,6 +260,8 @@ Result<void> Engine::forward(KvCache& cache, std::span<const std::int32_t> token
                         rowsOf(e.x, i, c.dim));
 
         for (int l = 0; l < c.layers; ++l) {
+            if (e.cancel && e.cancel->load(std::memory_order_relaxed))
+                return cancelledError();
             const LayerWeights& lw = e.weights.layers[std::size_t(l)];
             const Impl::Layer& layer = e.layers[std::size_t(l)];
             for (int i = 0; i < m; ++i)

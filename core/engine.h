@@ -5,6 +5,7 @@
 #include "result.h"
 #include "weightset.h"
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -32,7 +33,8 @@ private:
 };
 
 struct EngineOptions {
-    int threads = 0; // 0: every core
+    int threads = 0;                           // 0: every core
+    const std::atomic<bool>* cancel = nullptr; // polled between layers: a large model stops quickly
 };
 
 // The f32 forward pass of a Llama-family model on oneDNN matmuls. Create it, and call it, on
@@ -48,6 +50,7 @@ public:
     // Runs `tokens` at the positions after those already in `cache` and appends them to it.
     // `logits` receives the classifier output of positions [logitsFrom, tokens.size()),
     // one row of vocabSize values per position; positions before logitsFrom skip the classifier.
+    // A cancelled call leaves the cache as it was.
     Result<void> forward(KvCache& cache, std::span<const std::int32_t> tokens, int logitsFrom,
                          std::vector<float>& logits);
 

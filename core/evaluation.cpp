@@ -187,7 +187,8 @@ Result<PerplexityResult> evaluatePerplexity(const Model& model, const QByteArray
     auto weights = WeightSet::fromModel(model);
     if (!weights)
         return weights.error();
-    auto engine = Engine::create(std::move(weights.value()), EngineOptions{options.threads});
+    auto engine =
+        Engine::create(std::move(weights.value()), EngineOptions{options.threads, progress.cancel});
     if (!engine)
         return engine.error();
 

@@ -193,7 +193,8 @@ Result<std::shared_ptr<const Model>> loadLlama2c(const QString& path, const Load
             QStringLiteral("%1: no tokenizer found beside it (tokenizer.bin or tok%2.bin); "
                            "choose one")
                 .arg(QFileInfo(path).fileName())
-                .arg(vocab)};
+                .arg(vocab),
+            ErrorKind::TokenizerNotFound};
     auto tokFile = MappedFile::open(tokenizerPath);
     if (!tokFile)
         return tokFile.error();

@@ -66,8 +66,9 @@ QList<QPair<QString, QString>> describeModel(const Model& m) {
                                                         ? QStringLiteral("tied to the embedding")
                                                         : QStringLiteral("separate output.weight"));
     rows << qMakePair(QStringLiteral("Vocabulary"),
-                      QStringLiteral("%1 tokens, SentencePiece BPE%2")
+                      QStringLiteral("%1 tokens, %2%3")
                           .arg(c.vocabSize)
+                          .arg(m.tokenizer.kindName())
                           .arg(m.tokenizer.hasByteFallback() ? QStringLiteral(" with byte fallback")
                                                              : QString()));
     return rows;
@@ -104,7 +105,7 @@ QJsonObject modelToJson(const Model& m) {
         });
     }
     QJsonObject tokenizer{
-        {QStringLiteral("kind"), QStringLiteral("sentencepiece-bpe")},
+        {QStringLiteral("kind"), m.tokenizer.kindId()},
         {QStringLiteral("vocab_size"), m.tokenizer.vocabSize()},
         {QStringLiteral("bos"), m.tokenizer.bos()},
         {QStringLiteral("eos"), m.tokenizer.eos()},

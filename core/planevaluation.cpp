@@ -40,7 +40,7 @@ Result<std::unique_ptr<Engine>> makeEngine(const Model& model, const ResolvedPla
     auto weights = WeightSet::fromPlan(model, plan, progress);
     if (!weights)
         return weights.error();
-    return Engine::create(std::move(weights.value()), EngineOptions{threads});
+    return Engine::create(std::move(weights.value()), EngineOptions{threads, progress.cancel});
 }
 
 } // namespace
@@ -79,7 +79,7 @@ Result<PlanEvaluation> evaluatePlan(const Model& model, const QByteArray& text, 
         dir, key, model.config.vocabSize, evalPlan->scoredTokens,
         [&](const BaselineLogits::RowSink& sink) -> Result<void> {
             baselineProgress(0.0, QStringLiteral("FP32 baseline"));
-            auto engine = makeEngine(model, ResolvedPlan{}, threads, {});
+            auto engine = makeEngine(model, ResolvedPlan{}, threads, Progress{{}, progress.cancel});
             if (!engine)
                 return engine.error();
             return runPlan(**engine, *evalPlan, slice(baselineProgress, 0.0, 1.0),

@@ -8,15 +8,23 @@
 
 namespace cwb {
 
-// A one-line reason for the user. `cancelled` marks a job the user stopped, which callers
-// report differently from a failure.
+// What kind of failure an Error is, for callers that act on it rather than just show it.
+enum class ErrorKind {
+    Failure,
+    Cancelled,         // the user stopped the job: reported differently from a failure
+    TokenizerNotFound, // a checkpoint without a tokenizer beside it: the GUI asks for one
+};
+
+// A one-line reason for the user.
 struct Error {
     QString message;
-    bool cancelled = false;
+    ErrorKind kind = ErrorKind::Failure;
+
+    bool cancelled() const { return kind == ErrorKind::Cancelled; }
 };
 
 inline Error cancelledError() {
-    return Error{QStringLiteral("cancelled"), true};
+    return Error{QStringLiteral("cancelled"), ErrorKind::Cancelled};
 }
 
 // A value or an Error. Core calls return this and never throw across their API.

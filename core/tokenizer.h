@@ -49,6 +49,9 @@ public:
     std::int32_t eos() const { return m_vocab.eos; }
     std::int32_t unk() const { return m_vocab.unk; }
     bool hasByteFallback() const { return m_byteTokens > 0; }
+    // For summaries and reports: "SentencePiece BPE" (kindId "sentencepiece-bpe").
+    QString kindName() const { return QStringLiteral("SentencePiece BPE"); }
+    QString kindId() const { return QStringLiteral("sentencepiece-bpe"); }
     const std::string& piece(std::int32_t id) const { return m_vocab.pieces[std::size_t(id)]; }
     float score(std::int32_t id) const { return m_vocab.scores[std::size_t(id)]; }
     TokenKind kind(std::int32_t id) const { return m_vocab.kinds[std::size_t(id)]; }

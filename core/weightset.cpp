@@ -39,11 +39,11 @@ Result<WeightSet> WeightSet::fromPlan(const Model& model, const ResolvedPlan& pl
         const Tensor* t = model.find(name);
         if (!t || !failure.message.isEmpty())
             return {};
-        progress(double(done++) / double(total), QStringLiteral("quantizing %1").arg(name));
         const std::span<const float> values = decoded(*t, ws.m_owned);
         const TensorChoice* choice = plan.find(name);
         if (!choice || choice->precision == PrecisionId::Fp32)
             return {values, nullptr};
+        progress(double(done++) / double(total), QStringLiteral("quantizing %1").arg(name));
         auto q = quantizeMatrix(choice->precision, values, t->rowLength(), name);
         if (!q) {
             failure = q.error();

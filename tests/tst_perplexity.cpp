@@ -179,7 +179,7 @@ private slots:
         };
         auto r = evaluatePerplexity(*m, validation(), documents(20000), p);
         QVERIFY(!r);
-        QVERIFY(r.error().cancelled);
+        QVERIFY(r.error().cancelled());
         QVERIFY(fractions.last() < 0.5);
         QVERIFY(std::is_sorted(fractions.begin(), fractions.end()));
 

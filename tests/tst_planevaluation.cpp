@@ -151,7 +151,7 @@ private slots:
         auto r = evaluatePlan(*demo(), validation(), uniform(PrecisionId::Int8),
                               options(m_cache.path(), 1000), p);
         QVERIFY(!r);
-        QVERIFY(r.error().cancelled);
+        QVERIFY(r.error().cancelled());
     }
 };
 

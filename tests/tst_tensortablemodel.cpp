@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "tensortablemodel.h"
+#include "tensorview.h"
+
+#include "model.h"
+#include "testassets.h"
+
+#include <QAbstractItemModelTester>
+#include <QLineEdit>
+#include <QSortFilterProxyModel>
+#include <QTableView>
+#include <QTest>
+
+class TestTensorTableModel : public QObject {
+    Q_OBJECT
+
+private:
+    static std::shared_ptr<const cwb::Model> load(const QString& path) {
+        auto model = cwb::loadModel(path);
+        if (!model)
+            qFatal("%s", qPrintable(model.error().message));
+        return model.value();
+    }
+    static QString cell(const QAbstractItemModel& m, int row, int column) {
+        return m.index(row, column).data().toString();
+    }
+
+private slots:
+    void rowsFollowTheFile_data() {
+        QTest::addColumn<QString>("path");
+        QTest::addColumn<int>("rows");
+        QTest::addColumn<QString>("lastName");
+        QTest::addColumn<QStringList>("types");
+        // The checkpoint ties the classifier to the embedding; the GGUF files store
+        // output.weight, and list the head before the blocks.
+        QTest::newRow("llama2.c") << cwbtest::stories260KBin() << 47 << "output_norm.weight"
+                                  << QStringList{"F32"};
+        QTest::newRow("gguf") << cwbtest::stories260KGguf() << 48 << "blk.4.ffn_norm.weight"
+                              << QStringList{"F32"};
+        QTest::newRow("gguf q8_0") << cwbtest::asset("stories260K-llamacpp/stories260K.Q8_0.gguf")
+                                   << 48 << "blk.4.ffn_norm.weight" << QStringList{"F32", "Q8_0"};
+    }
+    void rowsFollowTheFile() {
+        QFETCH(QString, path);
+        QFETCH(int, rows);
+        QFETCH(QString, lastName);
+        QFETCH(QStringList, types);
+
+        const auto model = load(path);
+        TensorTableModel table;
+        QAbstractItemModelTester tester(&table,
+                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
+        table.setRows(tensorRows(*model));
+
+        QCOMPARE(table.rowCount(), rows);
+        QCOMPARE(table.columnCount(), 5);
+        const QStringList headers{"Name", "Shape", "Parameters", "Type", "Bytes"};
+        for (int c = 0; c < headers.size(); ++c)
+            QCOMPARE(table.headerData(c, Qt::Horizontal).toString(), headers.at(c));
+        QCOMPARE(cell(table, 0, TensorTableModel::Name), QStringLiteral("token_embd.weight"));
+        QCOMPARE(cell(table, 0, TensorTableModel::Shape), QStringLiteral("512 × 64"));
+        QCOMPARE(cell(table, 0, TensorTableModel::Parameters), QStringLiteral("32,768"));
+        QCOMPARE(cell(table, rows - 1, TensorTableModel::Name), lastName);
+
+        QSet<QString> seen;
+        std::int64_t parameters = 0;
+        for (int r = 0; r < rows; ++r) {
+            seen.insert(cell(table, r, TensorTableModel::Type));
+            parameters += table.index(r, TensorTableModel::Parameters)
+                              .data(TensorTableModel::SortRole)
+                              .toLongLong();
+        }
+        QCOMPARE(seen, QSet<QString>(types.begin(), types.end()));
+        QCOMPARE(parameters, model->parameterCount());
+    }
+
+    void numbersAreRightAlignedAndSortAsNumbers() {
+        const auto model = load(cwbtest::stories260KBin());
+        TensorTableModel table;
+        table.setRows(tensorRows(*model));
+        for (int c : {int(TensorTableModel::Parameters), int(TensorTableModel::Bytes)}) {
+            const QModelIndex i = table.index(0, c);
+            QCOMPARE(i.data(Qt::TextAlignmentRole).toInt(), int(Qt::AlignRight | Qt::AlignVCenter));
+            QVERIFY(i.data(TensorTableModel::SortRole).canConvert<qlonglong>());
+        }
+        QCOMPARE(
+            table.index(0, TensorTableModel::Bytes).data(TensorTableModel::SortRole).toULongLong(),
+            131072ull);
+        QCOMPARE(cell(table, 0, TensorTableModel::Bytes), QStringLiteral("131,072"));
+        QVERIFY(!table.index(0, TensorTableModel::Name).data(Qt::TextAlignmentRole).isValid());
+    }
+
+    void sortByBytesPutsTheEmbeddingFirst() {
+        const auto model = load(cwbtest::stories260KBin());
+        TensorView view;
+        QAbstractItemModelTester tester(view.proxyModel(),
+                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
+        view.setRows(tensorRows(*model));
+        view.tableView()->sortByColumn(TensorTableModel::Bytes, Qt::DescendingOrder);
+        const QAbstractItemModel& proxy = *view.proxyModel();
+        QCOMPARE(cell(proxy, 0, TensorTableModel::Name), QStringLiteral("token_embd.weight"));
+        // Numeric, not text order: "44,032" sorts below "131,072" and above "8,192".
+        quint64 previous = std::numeric_limits<quint64>::max();
+        for (int r = 0; r < proxy.rowCount(); ++r) {
+            const quint64 bytes = proxy.index(r, TensorTableModel::Bytes)
+                                      .data(TensorTableModel::SortRole)
+                                      .toULongLong();
+            QVERIFY(bytes <= previous);
+            previous = bytes;
+        }
+        view.tableView()->sortByColumn(TensorTableModel::Parameters, Qt::AscendingOrder);
+        QCOMPARE(cell(proxy, 0, TensorTableModel::Parameters), QStringLiteral("64"));
+    }
+
+    void namesSortNaturally() {
+        TensorTableModel table;
+        QList<TensorRow> rows;
+        for (const char* name : {"blk.10.attn_q.weight", "blk.2.attn_q.weight", "token_embd.weight",
+                                 "blk.1.attn_q.weight"})
+            rows.append(TensorRow{QString::fromLatin1(name),
+                                  {4, 4},
+                                  QStringLiteral("4 × 4"),
+                                  16,
+                                  QStringLiteral("F32"),
+                                  64});
+        table.setRows(rows);
+        QSortFilterProxyModel proxy;
+        QAbstractItemModelTester tester(&proxy,
+                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
+        proxy.setSourceModel(&table);
+        proxy.setSortRole(TensorTableModel::SortRole);
+        proxy.sort(TensorTableModel::Name, Qt::AscendingOrder);
+        QStringList order;
+        for (int r = 0; r < proxy.rowCount(); ++r)
+            order << cell(proxy, r, TensorTableModel::Name);
+        QCOMPARE(order, (QStringList{"blk.1.attn_q.weight", "blk.2.attn_q.weight",
+                                     "blk.10.attn_q.weight", "token_embd.weight"}));
+    }
+
+    void filterMatchesNamesByRegularExpression_data() {
+        QTest::addColumn<QString>("pattern");
+        QTest::addColumn<int>("rows");
+        QTest::newRow("everything") << "" << 47;
+        QTest::newRow("attention of every block") << "blk\\.[0-9]+\\.attn_.*" << 25;
+        QTest::newRow("one block") << "^blk\\.3\\." << 9;
+        QTest::newRow("case-insensitive") << "TOKEN_EMBD" << 1;
+        QTest::newRow("half-typed pattern keeps the last filter") << "blk\\.[0-9" << 47;
+    }
+    void filterMatchesNamesByRegularExpression() {
+        QFETCH(QString, pattern);
+        QFETCH(int, rows);
+        const auto model = load(cwbtest::stories260KBin());
+        TensorView view;
+        view.setRows(tensorRows(*model));
+        view.filterEdit()->setText(pattern);
+        QCOMPARE(view.proxyModel()->rowCount(), rows);
+    }
+};
+
+QTEST_MAIN(TestTensorTableModel)
+#include "tst_tensortablemodel.moc"
