@@ -85,6 +85,30 @@ public:
         ++tensorCount;
     }
 
+    // A tensor of any type whose bytes are given.
+    void addRawTensor(const QByteArray& name, std::vector<std::uint64_t> shape, std::uint32_t type,
+                      const QByteArray& bytes) {
+        putString(infos, name);
+        put<std::uint32_t>(infos, std::uint32_t(shape.size()));
+        for (auto d : shape)
+            put(infos, d);
+        put(infos, type);
+        while (data.size() % alignment)
+            data.append('\0');
+        put<std::uint64_t>(infos, std::uint64_t(data.size()));
+        data += bytes;
+        ++tensorCount;
+    }
+    void addI32Array(const QByteArray& key, const std::vector<std::int32_t>& values) {
+        putString(metadata, key);
+        put<std::uint32_t>(metadata, 9);
+        put<std::uint32_t>(metadata, 5);
+        put<std::uint64_t>(metadata, values.size());
+        for (auto v : values)
+            put(metadata, v);
+        ++metadataCount;
+    }
+
     QByteArray bytes() const {
         QByteArray out("GGUF");
         put(out, version);

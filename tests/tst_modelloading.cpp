@@ -1,5 +1,10 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
+#include "ggufbuilder.h"
 #include "testassets.h"
+
+#include "evaluation.h"
+#include "precision.h"
+#include "textfile.h"
 
 #include "halffloat.h"
 #include "model.h"
@@ -7,6 +12,7 @@
 
 #include <QCryptographicHash>
 #include <QFile>
+#include <QTemporaryDir>
 #include <QTest>
 
 #include <cmath>
@@ -31,6 +37,48 @@ std::vector<float> dequantized(const Tensor& t) {
         traits.dequantize(t.data.data() + r * rowBytes(traits, rowLen),
                           std::span(out).subspan(r * rowLen, rowLen));
     return out;
+}
+
+// stories260K written as a GGUF of the given version, each matrix stored in the precision
+// `precisionFor` picks (through the precision table's reference quantizer).
+QByteArray ggufOf(const Model& m, std::uint32_t version,
+                  PrecisionId (*precisionFor)(const Tensor&)) {
+    cwbtest::GgufBuilder b;
+    b.version = version;
+    const LlamaConfig& c = m.config;
+    b.addString("general.architecture", "llama");
+    b.addU32("llama.embedding_length", std::uint32_t(c.dim));
+    b.addU32("llama.feed_forward_length", std::uint32_t(c.hiddenDim));
+    b.addU32("llama.block_count", std::uint32_t(c.layers));
+    b.addU32("llama.attention.head_count", std::uint32_t(c.heads));
+    b.addU32("llama.attention.head_count_kv", std::uint32_t(c.kvHeads));
+    b.addU32("llama.context_length", std::uint32_t(c.contextLength));
+    b.addF32("llama.attention.layer_norm_rms_epsilon", c.normEps);
+    b.addString("tokenizer.ggml.model", "llama");
+    QList<QByteArray> tokens;
+    std::vector<float> scores;
+    std::vector<std::int32_t> types;
+    for (int id = 0; id < m.tokenizer.vocabSize(); ++id) {
+        QByteArray piece = QByteArray::fromStdString(m.tokenizer.piece(id));
+        piece.replace(' ', "\xe2\x96\x81");
+        tokens << piece;
+        scores.push_back(m.tokenizer.score(id));
+        types.push_back(std::int32_t(m.tokenizer.kind(id)));
+    }
+    b.addStringArray("tokenizer.ggml.tokens", tokens);
+    b.addF32Array("tokenizer.ggml.scores", scores);
+    b.addI32Array("tokenizer.ggml.token_type", types);
+    for (const Tensor& t : m.tensors) {
+        const std::span<const float> values(reinterpret_cast<const float*>(t.data.data()),
+                                            std::size_t(t.elements()));
+        const PrecisionId id = t.isMatrix() ? precisionFor(t) : PrecisionId::Fp32;
+        auto q = quantizeMatrix(id, values, t.rowLength(), t.name);
+        std::vector<std::uint64_t> shape(t.shape.begin(), t.shape.end());
+        b.addRawTensor(
+            t.name.toUtf8(), shape, std::uint32_t(*precisionInfo(id).ggufType),
+            QByteArray(reinterpret_cast<const char*>(q->data.data()), qsizetype(q->data.size())));
+    }
+    return b.bytes();
 }
 
 } // namespace
@@ -163,6 +211,51 @@ private slots:
             }
         }
         QCOMPARE(quantized, 1 + 5 * 6 + 1); // token_embd, six matrices per block, output
+    }
+
+    void ggufFloatAndQ4_1Types() {
+        // F16, BF16 and Q4_1 tensors (the latter only where rows are whole blocks), version 2.
+        const auto bin = mustLoad(cwbtest::stories260KBin());
+        auto mixed = [](const Tensor& t) {
+            if (t.name.contains(QLatin1String("ffn_down")))
+                return PrecisionId::Bf16; // rows of 172
+            if (t.name.contains(QLatin1String("attn")))
+                return PrecisionId::Fp16;
+            return PrecisionId::Int4G32Asym;
+        };
+        QTemporaryDir dir;
+        QFile f(dir.filePath(QStringLiteral("mixed.gguf")));
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(ggufOf(*bin, 2, mixed));
+        f.close();
+        const auto gguf = mustLoad(f.fileName());
+        QCOMPARE(gguf->formatName, QStringLiteral("GGUF v2"));
+        QCOMPARE(gguf->tensors.size(), bin->tensors.size());
+        QSet<StoredType> seen;
+        for (const Tensor& t : bin->tensors) {
+            const Tensor* g = gguf->find(t.name);
+            QVERIFY(g);
+            seen.insert(g->type);
+            if (!t.isMatrix())
+                continue;
+            // The loader decodes each type exactly as the precision table's reference does.
+            const std::span<const float> values(reinterpret_cast<const float*>(t.data.data()),
+                                                std::size_t(t.elements()));
+            const auto expected =
+                dequantizeMatrix(*quantizeMatrix(mixed(t), values, t.rowLength(), t.name));
+            QCOMPARE(dequantized(*g), expected);
+        }
+        QCOMPARE(seen, (QSet<StoredType>{StoredType::F32, StoredType::F16, StoredType::BF16,
+                                         StoredType::Q4_1}));
+        // And it runs: the perplexity stays near the f32 model's.
+        const QByteArray text = readTextFile(cwbtest::validationText()).value();
+        EvalOptions o;
+        o.split = SplitMode::Documents;
+        o.maxTokens = 3000;
+        const double f32 = evaluatePerplexity(*bin, text, o)->ppl;
+        const double q = evaluatePerplexity(*gguf, text, o)->ppl;
+        qInfo("PPL f32 %.4f, mixed F16/BF16/Q4_1 %.4f", f32, q);
+        QVERIFY(std::abs(q / f32 - 1) < 0.1);
     }
 
     void characterLevelModel() {
