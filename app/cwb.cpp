@@ -14,7 +14,8 @@ using namespace cwb::cli;
 namespace {
 
 std::vector<Command> commands() {
-    return {infoCommand(), evalCommand()};
+    return {infoCommand(), evalCommand(),     calibrateCommand(), benchCommand(),
+            runsCommand(), hardwareCommand(), costCommand()};
 }
 
 QString overview() {

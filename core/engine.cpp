@@ -36,14 +36,16 @@ int defaultThreadCount() {
 
 namespace {
 
-// y[M×N] = x[M×K] · Wᵀ, W stored as N rows of K (ggml's {K, N}), which is oneDNN's {K, N} in
-// `ba` order, so f32 weights are used where they lie. M is a run-time dimension: one primitive
-// serves prefill and decode.
+// y[M×N] = x[M×K] · Wᵀ. f32 weights run on oneDNN's f32 matmul: W is stored as N rows of K
+// (ggml's {K, N}), which is oneDNN's {K, N} in `ba` order, so the weights are used where they
+// lie, and M is a run-time dimension, so one primitive serves prefill and decode. Packed weights
+// run on the packed kernels.
 struct Linear {
     int in = 0;
     int out = 0;
     memory weights;
     const matmul* primitive = nullptr;
+    const kernels::PackedMatrix* packed = nullptr;
 };
 
 void rmsNorm(const float* x, const float* weight, float* out, int n, float eps) {
@@ -62,6 +64,8 @@ struct Engine::Impl {
     LlamaConfig c;
     int threads = 1;
     const std::atomic<bool>* cancel = nullptr;
+    ActivationObserver* observer = nullptr;
+    int stopAfterLayer = -1;
     dnnl::engine eng{dnnl::engine::kind::cpu, 0};
     stream strm{eng};
     std::map<std::pair<int, int>, matmul> primitives; // by {in, out}
@@ -74,10 +78,14 @@ struct Engine::Impl {
     // Activations of the current call, grown to the largest M seen.
     std::vector<float> x, xb, q, k, v, att, tmp, h1, h3, scores;
 
-    Linear makeLinear(std::span<const float> w, int in, int out) {
+    Linear makeLinear(const MatrixWeights& w, int in, int out) {
         Linear lin;
         lin.in = in;
         lin.out = out;
+        if (w.packed) {
+            lin.packed = w.packed.get();
+            return lin;
+        }
         auto& prim = primitives[{in, out}];
         if (!prim) {
             // dst = src · weights, f32, M known only at execution.
@@ -91,11 +99,20 @@ struct Engine::Impl {
         }
         lin.primitive = &prim;
         lin.weights = memory({{in, out}, memory::data_type::f32, memory::format_tag::ba}, eng,
-                             const_cast<float*>(w.data()));
+                             const_cast<float*>(w.values.data()));
         return lin;
     }
 
     void run(const Linear& lin, const float* src, int m, float* dst) {
+        // A thread team costs more to wake than a small product takes: below about a million
+        // multiply-adds, one thread does it.
+        const bool small = double(m) * double(lin.in) * double(lin.out) < double(1 << 20);
+        const int team = small ? 1 : threads;
+        if (lin.packed) {
+            lin.packed->multiply(src, m, dst, team);
+            return;
+        }
+        omp_set_num_threads(team);
         memory srcMem({{m, lin.in}, memory::data_type::f32, memory::format_tag::ab}, eng,
                       const_cast<float*>(src));
         memory dstMem({{m, lin.out}, memory::data_type::f32, memory::format_tag::ab}, eng, dst);
@@ -143,7 +160,9 @@ struct Engine::Impl {
         const int hd = c.headDim;
         const int group = c.heads / c.kvHeads;
         const float scale = 1.0f / std::sqrt(float(hd));
-        const int kvDim = c.kvDim();
+        const std::size_t kvDim = std::size_t(c.kvDim());
+        const float* keys = cache.keys(layer, 0);
+        const float* values = cache.values(layer, 0);
         // Waking the thread team costs more than a small model's whole attention: share the
         // work only when there is enough of it.
         const long work = long(m) * long(pos0 + m) * long(c.heads) * long(hd);
@@ -158,7 +177,7 @@ struct Engine::Impl {
                 const int last = pos0 + i; // causal: up to and including this position
                 float maxScore = -INFINITY;
                 for (int t = 0; t <= last; ++t) {
-                    const float* kt = cache.keys(layer, t) + kvOffset;
+                    const float* kt = keys + std::size_t(t) * kvDim + std::size_t(kvOffset);
                     float dot = 0.0f;
                     for (int j = 0; j < hd; ++j)
                         dot += qh[j] * kt[j];
@@ -176,13 +195,12 @@ struct Engine::Impl {
                     out[j] = 0.0f;
                 for (int t = 0; t <= last; ++t) {
                     const float a = s[t] / sum;
-                    const float* vt = cache.values(layer, t) + kvOffset;
+                    const float* vt = values + std::size_t(t) * kvDim + std::size_t(kvOffset);
                     for (int j = 0; j < hd; ++j)
                         out[j] += a * vt[j];
                 }
             }
         }
-        (void)kvDim;
     }
 };
 
@@ -204,20 +222,22 @@ Result<std::unique_ptr<Engine>> Engine::create(WeightSet weights, const EngineOp
         impl->c = impl->weights.config;
         impl->threads = options.threads > 0 ? options.threads : defaultThreadCount();
         impl->cancel = options.cancel;
+        impl->observer = options.observer;
+        impl->stopAfterLayer = options.stopAfterLayer;
         const LlamaConfig& c = impl->c;
         const WeightSet& w = impl->weights;
         for (const LayerWeights& lw : w.layers) {
             Impl::Layer layer;
-            layer.q = impl->makeLinear(lw.wq.values, c.dim, c.qDim());
-            layer.k = impl->makeLinear(lw.wk.values, c.dim, c.kvDim());
-            layer.v = impl->makeLinear(lw.wv.values, c.dim, c.kvDim());
-            layer.o = impl->makeLinear(lw.wo.values, c.qDim(), c.dim);
-            layer.gate = impl->makeLinear(lw.gate.values, c.dim, c.hiddenDim);
-            layer.up = impl->makeLinear(lw.up.values, c.dim, c.hiddenDim);
-            layer.down = impl->makeLinear(lw.down.values, c.hiddenDim, c.dim);
+            layer.q = impl->makeLinear(lw.wq, c.dim, c.qDim());
+            layer.k = impl->makeLinear(lw.wk, c.dim, c.kvDim());
+            layer.v = impl->makeLinear(lw.wv, c.dim, c.kvDim());
+            layer.o = impl->makeLinear(lw.wo, c.qDim(), c.dim);
+            layer.gate = impl->makeLinear(lw.gate, c.dim, c.hiddenDim);
+            layer.up = impl->makeLinear(lw.up, c.dim, c.hiddenDim);
+            layer.down = impl->makeLinear(lw.down, c.hiddenDim, c.dim);
             impl->layers.push_back(layer);
         }
-        impl->classifier = impl->makeLinear(w.output.values, c.dim, c.vocabSize);
+        impl->classifier = impl->makeLinear(w.output, c.dim, c.vocabSize);
     } catch (const dnnl::error& e) {
         return Error{
             QStringLiteral("oneDNN could not create the model's matmuls: %1").arg(e.what())};
@@ -256,8 +276,7 @@ Result<void> Engine::forward(KvCache& cache, std::span<const std::int32_t> token
 
     try {
         for (int i = 0; i < m; ++i)
-            std::copy_n(e.weights.tokenEmbd.data() + std::size_t(tokens[std::size_t(i)]) * D, D,
-                        rowsOf(e.x, i, c.dim));
+            e.weights.embed(tokens[std::size_t(i)], rowsOf(e.x, i, c.dim));
 
         for (int l = 0; l < c.layers; ++l) {
             if (e.cancel && e.cancel->load(std::memory_order_relaxed))
@@ -267,6 +286,8 @@ Result<void> Engine::forward(KvCache& cache, std::span<const std::int32_t> token
             for (int i = 0; i < m; ++i)
                 rmsNorm(rowsOf(e.x, i, c.dim), lw.attnNorm.data(), rowsOf(e.xb, i, c.dim), c.dim,
                         c.normEps);
+            if (e.observer)
+                e.observer->observe({l, SiteKind::AttnInput}, e.xb.data(), m, c.dim);
             e.run(layer.q, e.xb.data(), m, e.q.data());
             e.run(layer.k, e.xb.data(), m, e.k.data());
             e.run(layer.v, e.xb.data(), m, e.v.data());
@@ -277,6 +298,8 @@ Result<void> Engine::forward(KvCache& cache, std::span<const std::int32_t> token
                 std::copy_n(rowsOf(e.v, i, c.kvDim()), c.kvDim(), cache.values(l, pos0 + i));
             }
             e.attention(cache, l, m, pos0);
+            if (e.observer)
+                e.observer->observe({l, SiteKind::AttnOutput}, e.att.data(), m, c.qDim());
             e.run(layer.o, e.att.data(), m, e.tmp.data());
             for (std::size_t j = 0; j < std::size_t(m) * D; ++j)
                 e.x[j] += e.tmp[j];
@@ -284,15 +307,24 @@ Result<void> Engine::forward(KvCache& cache, std::span<const std::int32_t> token
             for (int i = 0; i < m; ++i)
                 rmsNorm(rowsOf(e.x, i, c.dim), lw.ffnNorm.data(), rowsOf(e.xb, i, c.dim), c.dim,
                         c.normEps);
+            if (e.observer)
+                e.observer->observe({l, SiteKind::FfnInput}, e.xb.data(), m, c.dim);
             e.run(layer.gate, e.xb.data(), m, e.h1.data());
             e.run(layer.up, e.xb.data(), m, e.h3.data());
             for (std::size_t j = 0; j < std::size_t(m) * std::size_t(c.hiddenDim); ++j) {
                 const float g = e.h1[j];
                 e.h1[j] = g * (1.0f / (1.0f + std::exp(-g))) * e.h3[j]; // SwiGLU
             }
+            if (e.observer)
+                e.observer->observe({l, SiteKind::DownInput}, e.h1.data(), m, c.hiddenDim);
             e.run(layer.down, e.h1.data(), m, e.tmp.data());
             for (std::size_t j = 0; j < std::size_t(m) * D; ++j)
                 e.x[j] += e.tmp[j];
+            if (l == e.stopAfterLayer) {
+                logits.clear();
+                cache.m_length = pos0 + m;
+                return {};
+            }
         }
 
         const int rows = m - logitsFrom;
@@ -301,6 +333,8 @@ Result<void> Engine::forward(KvCache& cache, std::span<const std::int32_t> token
             for (int i = logitsFrom; i < m; ++i)
                 rmsNorm(rowsOf(e.x, i, c.dim), e.weights.outputNorm.data(),
                         rowsOf(e.xb, i - logitsFrom, c.dim), c.dim, c.normEps);
+            if (e.observer)
+                e.observer->observe({-1, SiteKind::ClassifierInput}, e.xb.data(), rows, c.dim);
             e.run(e.classifier, e.xb.data(), rows, logits.data());
         }
     } catch (const dnnl::error& err) {

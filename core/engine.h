@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
+#include "activationsite.h"
 #include "modelconfig.h"
 #include "result.h"
 #include "weightset.h"
@@ -35,6 +36,8 @@ private:
 struct EngineOptions {
     int threads = 0;                           // 0: every core
     const std::atomic<bool>* cancel = nullptr; // polled between layers: a large model stops quickly
+    ActivationObserver* observer = nullptr;    // sees every matmul input (calibration)
+    int stopAfterLayer = -1;                   // ≥ 0: run blocks up to this one, no classifier
 };
 
 // The f32 forward pass of a Llama-family model on oneDNN matmuls. Create it, and call it, on

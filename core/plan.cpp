@@ -28,13 +28,83 @@ QRegularExpression wholeName(const QString& pattern) {
     return QRegularExpression(QRegularExpression::anchoredPattern(pattern));
 }
 
+const QStringList kMethodNames = {QStringLiteral("rtn"), QStringLiteral("smoothquant"),
+                                  QStringLiteral("awq"), QStringLiteral("gptq")};
+
+Result<std::optional<QuantMethod>> methodField(const QJsonObject& o, const QString& where) {
+    if (!o.contains(QStringLiteral("method")))
+        return std::optional<QuantMethod>{};
+    const QJsonValue value = o.value(QStringLiteral("method"));
+    const auto m = methodByName(value.toString());
+    if (!m)
+        return Error{QStringLiteral("%1: unknown method %2 (known: %3)")
+                         .arg(where,
+                              value.isString() ? QStringLiteral("\"%1\"").arg(value.toString())
+                                               : QStringLiteral("(not a name)"),
+                              kMethodNames.join(QStringLiteral(", ")))};
+    return std::optional<QuantMethod>(*m);
+}
+
+Result<void> checkCalibrationSection(const QJsonObject& c) {
+    if (auto m = methodField(c, QStringLiteral("calibration")); !m)
+        return m.error();
+    const QJsonValue alpha = c.value(QStringLiteral("smoothquant_alpha"));
+    if (!alpha.isUndefined() &&
+        !(alpha.isString() && alpha.toString() == QLatin1String("search")) &&
+        !(alpha.isDouble() && alpha.toDouble() >= 0 && alpha.toDouble() <= 1))
+        return Error{QStringLiteral(
+            "calibration: \"smoothquant_alpha\" must be a number from 0 to 1 or \"search\"")};
+    const QJsonValue damping = c.value(QStringLiteral("gptq_damping"));
+    if (!damping.isUndefined() &&
+        !(damping.isDouble() && damping.toDouble() > 0 && damping.toDouble() < 10))
+        return Error{
+            QStringLiteral("calibration: \"gptq_damping\" must be a positive number below 10")};
+    const QJsonValue actOrder = c.value(QStringLiteral("gptq_act_order"));
+    if (!actOrder.isUndefined() && !actOrder.isBool())
+        return Error{QStringLiteral("calibration: \"gptq_act_order\" must be true or false")};
+    return {};
+}
+
 } // namespace
+
+QString methodName(QuantMethod method) {
+    return kMethodNames[int(method)];
+}
+
+std::optional<QuantMethod> methodByName(const QString& name) {
+    const auto i = kMethodNames.indexOf(name);
+    return i < 0 ? std::nullopt : std::optional(QuantMethod(i));
+}
+
+QuantMethod Plan::defaultMethod() const {
+    return methodByName(calibration.value(QStringLiteral("method")).toString())
+        .value_or(QuantMethod::Rtn);
+}
+
+MethodOptions Plan::methodOptions() const {
+    MethodOptions o;
+    const QJsonValue alpha = calibration.value(QStringLiteral("smoothquant_alpha"));
+    if (alpha.isDouble())
+        o.alpha = alpha.toDouble();
+    o.gptqDamping = calibration.value(QStringLiteral("gptq_damping")).toDouble(o.gptqDamping);
+    o.gptqActOrder = calibration.value(QStringLiteral("gptq_act_order")).toBool(o.gptqActOrder);
+    return o;
+}
+
+bool ResolvedPlan::needsCalibration() const {
+    for (const TensorChoice& t : tensors)
+        if (t.quantizable && t.method != QuantMethod::Rtn && t.precision != PrecisionId::Fp32)
+            return true;
+    return false;
+}
 
 QJsonObject Plan::toJson() const {
     QJsonArray ruleArray;
     for (const PlanRule& r : rules) {
         QJsonObject o = r.extra;
         o.insert(QStringLiteral("match"), r.match);
+        if (r.method)
+            o.insert(QStringLiteral("method"), methodName(*r.method));
         o.insert(QStringLiteral("precision"), QLatin1String(precisionInfo(r.precision).name));
         ruleArray.append(o);
     }
@@ -109,8 +179,13 @@ Result<Plan> parsePlan(const QByteArray& json) {
         if (!id)
             return id.error();
         rule.precision = *id;
+        auto method = methodField(r, where);
+        if (!method)
+            return method.error();
+        rule.method = *method;
         r.remove(QStringLiteral("match"));
         r.remove(QStringLiteral("precision"));
+        r.remove(QStringLiteral("method"));
         rule.extra = r;
         plan.rules.push_back(std::move(rule));
     }
@@ -118,6 +193,8 @@ Result<Plan> parsePlan(const QByteArray& json) {
     if (!calibration.isUndefined() && !calibration.isObject())
         return Error{QStringLiteral("\"calibration\" must be an object")};
     plan.calibration = calibration.toObject();
+    if (auto ok = checkCalibrationSection(plan.calibration); !ok)
+        return ok.error();
     return plan;
 }
 
@@ -146,7 +223,10 @@ Result<void> savePlanFile(const Plan& plan, const QString& path) {
 }
 
 const TensorChoice* ResolvedPlan::find(const QString& name) const {
-    for (const TensorChoice& t : tensors)
+    const auto it = m_index.constFind(name);
+    if (it != m_index.constEnd() && *it < tensors.size() && tensors[*it].name == name)
+        return &tensors[*it];
+    for (const TensorChoice& t : tensors) // built by hand rather than resolved
         if (t.name == name)
             return &t;
     return nullptr;
@@ -154,6 +234,7 @@ const TensorChoice* ResolvedPlan::find(const QString& name) const {
 
 ResolvedPlan resolvePlan(const Plan& plan, const Model& model) {
     ResolvedPlan resolved;
+    resolved.methodOptions = plan.methodOptions();
     std::vector<QRegularExpression> patterns;
     for (const PlanRule& r : plan.rules)
         patterns.push_back(wholeName(r.match));
@@ -167,9 +248,13 @@ ResolvedPlan resolvePlan(const Plan& plan, const Model& model) {
             if (choice.quantizable)
                 choice.rule = int(i);
         }
-        if (choice.quantizable)
-            choice.precision = choice.rule >= 0 ? plan.rules[std::size_t(choice.rule)].precision
-                                                : plan.defaultPrecision;
+        if (choice.quantizable) {
+            const PlanRule* rule =
+                choice.rule >= 0 ? &plan.rules[std::size_t(choice.rule)] : nullptr;
+            choice.precision = rule ? rule->precision : plan.defaultPrecision;
+            choice.method = rule && rule->method ? *rule->method : plan.defaultMethod();
+        }
+        resolved.m_index.insert(choice.name, resolved.tensors.size());
         resolved.tensors.push_back(choice);
     }
     for (std::size_t i = 0; i < used.size(); ++i)
@@ -193,8 +278,12 @@ Plan planFromChoices(const QString& name, const std::vector<TensorChoice>& choic
             best = it.key();
     plan.defaultPrecision = best >= 0 ? PrecisionId(best) : PrecisionId::Fp32;
     for (const TensorChoice& c : choices)
-        if (c.quantizable && c.precision != plan.defaultPrecision)
-            plan.rules.push_back({QRegularExpression::escape(c.name), c.precision, {}});
+        if (c.quantizable && (c.precision != plan.defaultPrecision || c.method != QuantMethod::Rtn))
+            plan.rules.push_back(
+                {QRegularExpression::escape(c.name),
+                 c.precision,
+                 c.method == QuantMethod::Rtn ? std::nullopt : std::optional(c.method),
+                 {}});
     return plan;
 }
 

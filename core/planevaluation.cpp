@@ -12,12 +12,15 @@
 namespace cwb {
 namespace {
 
-// A sub-range [from, to) of the caller's progress bar.
-Progress slice(const Progress& outer, double from, double to) {
+// A sub-range [from, to) of the caller's progress bar, its stages named after the pass.
+Progress slice(const Progress& outer, double from, double to, const QString& pass = {}) {
     Progress p;
     p.cancel = outer.cancel;
     if (outer.report)
-        p.report = [=](double f, const QString& stage) { outer(from + (to - from) * f, stage); };
+        p.report = [=](double f, const QString& stage) {
+            outer(from + (to - from) * f,
+                  pass.isEmpty() ? stage : pass + QStringLiteral(": ") + stage);
+        };
     return p;
 }
 
@@ -35,12 +38,9 @@ QString baselineKey(const QString& modelSha, const QString& textSha, const EvalO
     return QString::fromLatin1(h.result().toHex());
 }
 
-Result<std::unique_ptr<Engine>> makeEngine(const Model& model, const ResolvedPlan& plan,
-                                           int threads, const Progress& progress) {
-    auto weights = WeightSet::fromPlan(model, plan, progress);
-    if (!weights)
-        return weights.error();
-    return Engine::create(std::move(weights.value()), EngineOptions{threads, progress.cancel});
+Result<std::unique_ptr<Engine>> makeEngine(WeightSet weights, int threads,
+                                           const Progress& progress) {
+    return Engine::create(std::move(weights), EngineOptions{threads, progress.cancel});
 }
 
 } // namespace
@@ -79,10 +79,15 @@ Result<PlanEvaluation> evaluatePlan(const Model& model, const QByteArray& text, 
         dir, key, model.config.vocabSize, evalPlan->scoredTokens,
         [&](const BaselineLogits::RowSink& sink) -> Result<void> {
             baselineProgress(0.0, QStringLiteral("FP32 baseline"));
-            auto engine = makeEngine(model, ResolvedPlan{}, threads, Progress{{}, progress.cancel});
+            auto weights = WeightSet::fromModel(model);
+            if (!weights)
+                return weights.error();
+            auto engine =
+                makeEngine(std::move(weights.value()), threads, Progress{{}, progress.cancel});
             if (!engine)
                 return engine.error();
-            return runPlan(**engine, *evalPlan, slice(baselineProgress, 0.0, 1.0),
+            return runPlan(**engine, *evalPlan,
+                           slice(baselineProgress, 0.0, 1.0, QStringLiteral("FP32 baseline")),
                            [&](std::span<const float> logits, std::int32_t) { sink(logits); });
         });
     if (!baseline)
@@ -90,14 +95,29 @@ Result<PlanEvaluation> evaluatePlan(const Model& model, const QByteArray& text, 
     result.baselineFromCache = baseline->fromCache();
     result.warnings += baseline->warnings();
 
-    auto engine = makeEngine(model, resolved, threads, slice(progress, 0.45, 0.5));
+    auto weights = WeightSet::fromPlan(model, resolved, WeightMode::Accuracy, options.stats,
+                                       slice(progress, 0.45, 0.5, QStringLiteral("quantizing")));
+    if (!weights)
+        return weights.error();
+    result.methodReports = weights->methodReports;
+    result.warnings += weights->warnings;
+    if (options.stats) {
+        std::vector<std::uint64_t> counts(std::size_t(model.config.vocabSize), 0);
+        for (const EvalSequence& s : evalPlan->sequences)
+            for (std::int32_t t : s.tokens)
+                ++counts[std::size_t(t)];
+        result.mismatch = compareTokenDistributions(options.stats->tokenCounts, counts);
+        if (result.mismatch->mismatched)
+            result.warnings << result.mismatch->message();
+    }
+    auto engine = makeEngine(std::move(weights.value()), threads, progress);
     if (!engine)
         return engine.error();
     DistributionComparer comparer;
     std::int64_t row = 0;
     QElapsedTimer forward;
     forward.start();
-    auto run = runPlan(**engine, *evalPlan, slice(progress, 0.5, 1.0),
+    auto run = runPlan(**engine, *evalPlan, slice(progress, 0.5, 1.0, QStringLiteral("plan")),
                        [&](std::span<const float> logits, std::int32_t next) {
                            comparer.add(baseline->row(row++), logits, next);
                        });

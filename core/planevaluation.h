@@ -1,12 +1,17 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
+#include "activationstats.h"
 #include "comparison.h"
 #include "evaluation.h"
 #include "plan.h"
+#include "quantmethods.h"
+#include "textmismatch.h"
 
 #include <QString>
 #include <QStringList>
+
+#include <optional>
 
 namespace cwb {
 
@@ -25,12 +30,15 @@ struct PlanEvaluation {
     bool baselineFromCache = false;
     QString modelSha256;
     QString textSha256;
-    QStringList warnings; // the plan's unmatched rules, the context, the cache
+    std::vector<MethodReport> methodReports; // the α each SmoothQuant or AWQ search chose
+    std::optional<MismatchCheck> mismatch;   // calibration text against this evaluation text
+    QStringList warnings;                    // the plan's unmatched rules, the context, the cache
 };
 
 struct PlanEvaluationOptions {
     EvalOptions eval;
-    QString cacheDir; // empty: cacheDirectory()
+    QString cacheDir;                        // empty: cacheDirectory()
+    const CalibrationStats* stats = nullptr; // for plans whose methods need calibration
 };
 
 // Evaluates `plan` on `text`: the FP32 logits come from the baseline cache (or are computed once

@@ -244,38 +244,156 @@ void dequantizeInt2G16(std::span<const std::uint8_t> in, std::span<float> row) {
     }
 }
 
+// --- grids and packing from chosen integers (GPTQ) ---------------------------------------------
+
+inline float asStoredHalf(float x) {
+    return halfToFloat(floatToHalf(x));
+}
+
+float absMax(std::span<const float> g) {
+    float amax = 0.0f;
+    for (float v : g)
+        amax = std::max(amax, std::abs(v));
+    return amax;
+}
+
+// The value of largest magnitude, sign kept (the first one on ties, as ggml picks it).
+float signedMax(std::span<const float> g) {
+    float amax = 0.0f, max = 0.0f;
+    for (float v : g)
+        if (amax < std::abs(v)) {
+            amax = std::abs(v);
+            max = v;
+        }
+    return max;
+}
+
+std::pair<float, float> minMax(std::span<const float> g) {
+    float min = std::numeric_limits<float>::max(), max = -std::numeric_limits<float>::max();
+    for (float v : g) {
+        min = std::min(min, v);
+        max = std::max(max, v);
+    }
+    return {min, max};
+}
+
+QuantGrid gridInt8Row(std::span<const float> g) {
+    return {absMax(g) / 127.0f, 0.0f, -127, 127};
+}
+QuantGrid gridQ8_0(std::span<const float> g) {
+    return {asStoredHalf(absMax(g) / 127.0f), 0.0f, -127, 127};
+}
+QuantGrid gridSymmetric4(std::span<const float> g) {
+    return {asStoredHalf(signedMax(g) / -8.0f), 0.0f, -8, 7};
+}
+QuantGrid gridQ4_1(std::span<const float> g) {
+    const auto [min, max] = minMax(g);
+    return {asStoredHalf((max - min) / 15.0f), asStoredHalf(min), 0, 15};
+}
+QuantGrid gridInt2G16(std::span<const float> g) {
+    const auto [min, max] = minMax(g);
+    return {asStoredHalf((max - min) / 3.0f), asStoredHalf(min), 0, 3};
+}
+
+void packInt8Row(std::span<const int> q, std::span<const QuantGrid> grids,
+                 std::span<std::uint8_t> out) {
+    std::memcpy(out.data(), &grids[0].scale, 4);
+    for (std::size_t i = 0; i < q.size(); ++i)
+        out[4 + i] = std::uint8_t(std::int8_t(q[i]));
+}
+
+void packQ8_0(std::span<const int> q, std::span<const QuantGrid> grids,
+              std::span<std::uint8_t> out) {
+    for (std::size_t b = 0; b < grids.size(); ++b) {
+        BlockQ8_0 block{};
+        block.d = floatToHalf(grids[b].scale);
+        for (std::size_t j = 0; j < groupLength<32>(q.size(), b * 32); ++j)
+            block.qs[j] = std::int8_t(q[b * 32 + j]);
+        std::memcpy(out.data() + b * sizeof block, &block, sizeof block);
+    }
+}
+
+// Nibbles hold q + bias (8 for the symmetric formats, 0 for the asymmetric); padding holds the
+// bias, which the symmetric formats decode to zero.
+template <int size, typename Block, int bias>
+void packFourBit(std::span<const int> q, std::span<const QuantGrid> grids,
+                 std::span<std::uint8_t> out) {
+    constexpr int half = size / 2;
+    for (std::size_t b = 0; b < grids.size(); ++b) {
+        int n[size];
+        std::fill_n(n, size, bias);
+        for (std::size_t j = 0; j < groupLength<size>(q.size(), b * size); ++j)
+            n[j] = q[b * size + j] + bias;
+        Block block{};
+        block.d = floatToHalf(grids[b].scale);
+        if constexpr (requires { block.m; })
+            block.m = floatToHalf(grids[b].offset);
+        for (int j = 0; j < half; ++j)
+            block.qs[j] = std::uint8_t(n[j] | (n[j + half] << 4));
+        std::memcpy(out.data() + b * sizeof block, &block, sizeof block);
+    }
+}
+
+void packInt2G16(std::span<const int> q, std::span<const QuantGrid> grids,
+                 std::span<std::uint8_t> out) {
+    for (std::size_t b = 0; b < grids.size(); ++b) {
+        int n[16] = {};
+        for (std::size_t j = 0; j < groupLength<16>(q.size(), b * 16); ++j)
+            n[j] = q[b * 16 + j];
+        BlockInt2G16 block{};
+        block.d = floatToHalf(grids[b].scale);
+        block.m = floatToHalf(grids[b].offset);
+        for (int j = 0; j < 4; ++j)
+            block.qs[j] = std::uint8_t(n[j] | (n[j + 4] << 2) | (n[j + 8] << 4) | (n[j + 12] << 6));
+        std::memcpy(out.data() + b * sizeof block, &block, sizeof block);
+    }
+}
+
 const std::array<PrecisionInfo, 10> kPrecisions = {{
     {PrecisionId::Fp32, "fp32", "32-bit floats, as trained", 32, 1, true, false, 4, 0,
-     StoredType::F32, std::numeric_limits<double>::infinity(), quantizeFp32, dequantizeFp32},
+     StoredType::F32, std::numeric_limits<double>::infinity(), quantizeFp32, dequantizeFp32,
+     nullptr, nullptr},
     {PrecisionId::Fp16, "fp16", "16-bit IEEE floats", 16, 1, true, false, 2, 0, StoredType::F16,
-     kHalfMax, quantizeFp16, dequantizeFp16},
+     kHalfMax, quantizeFp16, dequantizeFp16, nullptr, nullptr},
     {PrecisionId::Bf16, "bf16", "16-bit brain floats (8-bit exponent)", 16, 1, true, false, 2, 0,
-     StoredType::BF16, 3.3e38, quantizeBf16, dequantizeBf16},
+     StoredType::BF16, 3.3e38, quantizeBf16, dequantizeBf16, nullptr, nullptr},
     {PrecisionId::Int8, "int8",
      "8-bit weights, one f32 scale per output channel, float activations", 8, 0, true, false, 1, 4,
-     std::nullopt, 3.0e38, quantizeInt8Row, dequantizeInt8Row},
+     std::nullopt, 3.0e38, quantizeInt8Row, dequantizeInt8Row, gridInt8Row, packInt8Row},
     {PrecisionId::W8A8, "w8a8",
      "int8 weights per output channel and 8-bit activations per token (SmoothQuant's target)", 8, 0,
-     true, true, 1, 4, std::nullopt, 3.0e38, quantizeInt8Row, dequantizeInt8Row},
+     true, true, 1, 4, std::nullopt, 3.0e38, quantizeInt8Row, dequantizeInt8Row, gridInt8Row,
+     packInt8Row},
     {PrecisionId::Int8G32, "int8_g32", "8-bit, groups of 32 with an f16 scale (GGUF Q8_0)", 8, 32,
      true, false, sizeof(BlockQ8_0), 0, StoredType::Q8_0, kHalfMax * 127, quantizeQ8_0,
-     dequantizeQ8_0Row},
+     dequantizeQ8_0Row, gridQ8_0, packQ8_0},
     {PrecisionId::Int4G32, "int4_g32",
      "4-bit symmetric, groups of 32 with an f16 scale (GGUF Q4_0)", 4, 32, true, false,
      sizeof(BlockQ4_0), 0, StoredType::Q4_0, kHalfMax * 8, quantizeSymmetric4<32, BlockQ4_0>,
-     dequantizeSymmetric4<32, BlockQ4_0>},
+     dequantizeSymmetric4<32, BlockQ4_0>, gridSymmetric4, packFourBit<32, BlockQ4_0, 8>},
     {PrecisionId::Int4G32Asym, "int4_g32_asym",
      "4-bit asymmetric, groups of 32 with f16 scale and minimum (GGUF Q4_1)", 4, 32, false, false,
-     sizeof(BlockQ4_1), 0, StoredType::Q4_1, kHalfMax, quantizeQ4_1, dequantizeQ4_1Row},
+     sizeof(BlockQ4_1), 0, StoredType::Q4_1, kHalfMax, quantizeQ4_1, dequantizeQ4_1Row, gridQ4_1,
+     packFourBit<32, BlockQ4_1, 0>},
     {PrecisionId::Int4G128, "int4_g128", "4-bit symmetric, groups of 128 with an f16 scale", 4, 128,
      true, false, sizeof(BlockInt4G128), 0, std::nullopt, kHalfMax * 8,
-     quantizeSymmetric4<128, BlockInt4G128>, dequantizeSymmetric4<128, BlockInt4G128>},
+     quantizeSymmetric4<128, BlockInt4G128>, dequantizeSymmetric4<128, BlockInt4G128>,
+     gridSymmetric4, packFourBit<128, BlockInt4G128, 8>},
     {PrecisionId::Int2G16, "int2_g16",
      "2-bit asymmetric, groups of 16 with f16 scale and minimum (the accuracy cliff)", 2, 16, false,
-     false, sizeof(BlockInt2G16), 0, std::nullopt, kHalfMax, quantizeInt2G16, dequantizeInt2G16},
+     false, sizeof(BlockInt2G16), 0, std::nullopt, kHalfMax, quantizeInt2G16, dequantizeInt2G16,
+     gridInt2G16, packInt2G16},
 }};
 
 } // namespace
+
+int QuantGrid::nearest(float x) const {
+    if (scale == 0.0f)
+        return std::clamp(0, qmin, qmax);
+    // Round half up, as ggml's quantizers do (they truncate x/d + 8.5 or + 0.5).
+    const float q = std::floor((x - offset) / scale + 0.5f);
+    return int(std::clamp(q, float(qmin), float(qmax)));
+}
 
 std::span<const PrecisionInfo> precisions() {
     return kPrecisions;
@@ -301,6 +419,8 @@ QStringList precisionNames() {
 
 std::uint64_t packedRowBytes(PrecisionId id, std::int64_t rowLength) {
     const PrecisionInfo& p = precisionInfo(id);
+    if (rowLength <= 0)
+        return 0;
     const auto k = std::uint64_t(rowLength);
     if (p.groupSize <= 1)
         return k * std::uint64_t(p.blockBytes) + std::uint64_t(p.rowOverheadBytes);

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <vector>
 
 namespace cwb {
 
@@ -26,6 +27,17 @@ enum class PrecisionId : int {
     Int4G32Asym,
     Int4G128,
     Int2G16,
+};
+
+// The grid a group of values is quantized onto: value(q) = q · scale + offset for integer q in
+// [qmin, qmax], with scale and offset as the layout stores them (f16-rounded where it stores f16).
+struct QuantGrid {
+    float scale = 0;
+    float offset = 0;
+    int qmin = 0;
+    int qmax = 0;
+    float value(int q) const { return float(q) * scale + offset; }
+    int nearest(float x) const;
 };
 
 // One row of the precision table. A matrix is quantized row by row (a row holds one output
@@ -47,12 +59,23 @@ struct PrecisionInfo {
     double maxMagnitude;
     void (*quantizeRow)(std::span<const float> row, std::span<std::uint8_t> out);
     void (*dequantizeRow)(std::span<const std::uint8_t> in, std::span<float> row);
+    // Integer formats only (null for floats), for methods that choose the integers themselves
+    // (GPTQ): the grid the reference quantizer would pick for a group (a whole row when
+    // groupSize is 0), and the packing of a row from its integers and its groups' grids.
+    QuantGrid (*grid)(std::span<const float> group);
+    void (*packRow)(std::span<const int> q, std::span<const QuantGrid> grids,
+                    std::span<std::uint8_t> out);
 };
 
 std::span<const PrecisionInfo> precisions();
 const PrecisionInfo& precisionInfo(PrecisionId id);
 std::optional<PrecisionId> precisionByName(const QString& name);
 QStringList precisionNames();
+
+// Values sharing one grid along a row: the group size, or the whole row for per-channel formats.
+inline std::int64_t gridSpan(const PrecisionInfo& p, std::int64_t rowLength) {
+    return p.groupSize > 1 ? p.groupSize : rowLength;
+}
 
 // Bytes of one packed row of `rowLength` values.
 std::uint64_t packedRowBytes(PrecisionId id, std::int64_t rowLength);

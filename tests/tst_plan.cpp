@@ -185,8 +185,8 @@ private slots:
         auto q = quantizeMatrix(PrecisionId::Int4G32, f32, 64, embd->name);
         const auto expected = dequantizeMatrix(*q);
         QVERIFY(std::equal(expected.begin(), expected.end(), ws->output.values.begin()));
-        QVERIFY(std::equal(expected.begin(), expected.end(), ws->tokenEmbd.begin()));
-        QVERIFY(!ws->output.quantized); // weight-only: the engine runs the dequantized values
+        QVERIFY(std::equal(expected.begin(), expected.end(), ws->tokenEmbd.values.begin()));
+        QVERIFY(!ws->output.packed); // weight-only: the engine runs the dequantized values
     }
 };
 

@@ -46,8 +46,12 @@ std::optional<Arguments> parseArguments(const Command& command, const QStringLis
         }
         out.values.insert(name, inlineValue);
     }
-    if (out.positional.size() != command.positionalNames.size()) {
-        error.message = out.positional.size() < command.positionalNames.size()
+    qsizetype required = 0;
+    for (const QString& n : command.positionalNames)
+        required += n.startsWith(QLatin1Char('[')) ? 0 : 1;
+    if (out.positional.size() < required ||
+        out.positional.size() > command.positionalNames.size()) {
+        error.message = out.positional.size() < required
                             ? QStringLiteral("'%1' needs %2")
                                   .arg(command.name, command.positionalNames.join(QLatin1Char(' ')))
                             : QStringLiteral("'%1' takes %2 argument(s), got %3: %4")

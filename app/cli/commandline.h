@@ -37,9 +37,9 @@ struct UsageError {
 
 struct Command {
     QString name;
-    QString synopsis; // "MODEL --text FILE [options]"
-    QString summary;  // one line for `cwb help`
-    QStringList positionalNames;
+    QString synopsis;            // "MODEL --text FILE [options]"
+    QString summary;             // one line for `cwb help`
+    QStringList positionalNames; // "[MODEL]" in brackets is optional
     std::vector<Option> options;
     std::function<int(const Arguments&)> run;
 };

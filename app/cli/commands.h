@@ -7,5 +7,10 @@ namespace cwb::cli {
 
 Command infoCommand();
 Command evalCommand();
+Command benchCommand();
+Command calibrateCommand();
+Command runsCommand();
+Command hardwareCommand();
+Command costCommand();
 
 } // namespace cwb::cli

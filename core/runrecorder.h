@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include "benchmark.h"
+#include "evaluation.h"
+#include "model.h"
+#include "plan.h"
+#include "planevaluation.h"
+#include "store/runstore.h"
+
+#include <QString>
+
+namespace cwb {
+
+// A run's record with what every run carries: the model's identity, the tool's version and
+// commit, this machine's CPU, oneDNN's version, the command that reproduces it.
+RunRecord newRunRecord(const QString& kind, const Model* model, const QString& command);
+ModelIdentity modelIdentity(const Model& model);
+
+// Metrics and per-tensor results of the core calls, named as the CLI's JSON names them.
+std::map<QString, MetricValue> metricsOf(const PerplexityResult& r);
+std::map<QString, MetricValue> metricsOf(const PlanEvaluation& e);
+std::map<QString, MetricValue> metricsOf(const BenchResult& r, const SizeSummary& size);
+std::vector<TensorResult> tensorResultsOf(const Model& model, const ResolvedPlan& plan);
+
+// Records one run from start to end. A recorder destroyed before finish() marks its run failed,
+// so nothing is ever left "running" by a process that is still alive.
+class RunRecorder {
+public:
+    static Result<RunRecorder> start(RunStore& store, RunRecord run);
+    RunRecorder(RunRecorder&& other) noexcept
+        : m_store(other.m_store)
+        , m_id(other.m_id) {
+        other.m_store = nullptr;
+    }
+    RunRecorder& operator=(RunRecorder&&) = delete;
+    ~RunRecorder();
+
+    std::int64_t id() const { return m_id; }
+    Result<void> finish(const RunOutcome& outcome);
+    // A cancelled job is recorded as cancelled, any other failure as failed, with its reason.
+    Result<void> fail(const Error& error);
+
+private:
+    RunRecorder(RunStore& store, std::int64_t id)
+        : m_store(&store)
+        , m_id(id) {}
+    RunStore* m_store;
+    std::int64_t m_id;
+};
+
+} // namespace cwb
