@@ -265,24 +265,27 @@ ResolvedPlan resolvePlan(const Plan& plan, const Model& model) {
     return resolved;
 }
 
-Plan planFromChoices(const QString& name, const std::vector<TensorChoice>& choices) {
+Plan planFromChoices(const QString& name, const std::vector<TensorChoice>& choices,
+                     const QJsonObject& calibration) {
     QMap<int, int> counts;
     for (const TensorChoice& c : choices)
         if (c.quantizable)
             ++counts[int(c.precision)];
     Plan plan;
     plan.name = name;
+    plan.calibration = calibration;
+    const QuantMethod defaultMethod = plan.defaultMethod();
     int best = -1;
     for (auto it = counts.begin(); it != counts.end(); ++it)
         if (best < 0 || it.value() > counts.value(best))
             best = it.key();
     plan.defaultPrecision = best >= 0 ? PrecisionId(best) : PrecisionId::Fp32;
     for (const TensorChoice& c : choices)
-        if (c.quantizable && (c.precision != plan.defaultPrecision || c.method != QuantMethod::Rtn))
+        if (c.quantizable && (c.precision != plan.defaultPrecision || c.method != defaultMethod))
             plan.rules.push_back(
                 {QRegularExpression::escape(c.name),
                  c.precision,
-                 c.method == QuantMethod::Rtn ? std::nullopt : std::optional(c.method),
+                 c.method == defaultMethod ? std::nullopt : std::optional(c.method),
                  {}});
     return plan;
 }

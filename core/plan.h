@@ -89,9 +89,11 @@ private:
 
 ResolvedPlan resolvePlan(const Plan& plan, const Model& model);
 
-// The smallest plan that gives each tensor the precision in `choices`: the most common precision
-// becomes the default, the others one exact-name rule each.
-Plan planFromChoices(const QString& name, const std::vector<TensorChoice>& choices);
+// The smallest plan that gives each tensor the precision and method in `choices`: the most common
+// precision becomes the default, `calibration` (with its default method) is kept, and every
+// tensor that differs from the defaults gets one exact-name rule.
+Plan planFromChoices(const QString& name, const std::vector<TensorChoice>& choices,
+                     const QJsonObject& calibration = {});
 
 // Exact sizes: packed weights, scales and the f32 tensors that stay f32.
 struct SizeSummary {

@@ -7,16 +7,21 @@
 namespace cwb {
 
 QString MismatchCheck::message() const {
+    const QString threshold = QStringLiteral("%1 (0.08 plus %2 for samples of %3 and %4 tokens)")
+                                  .arg(thresholdBits, 0, 'f', 3)
+                                  .arg(thresholdBits - kMismatchThresholdBits, 0, 'f', 3)
+                                  .arg(calibrationTokens)
+                                  .arg(evaluationTokens);
     if (mismatched)
         return QStringLiteral(
                    "the calibration text is unlike the evaluation text: their token "
                    "distributions differ by %1 bits (Jensen-Shannon; the threshold is %2)")
             .arg(divergenceBits, 0, 'f', 3)
-            .arg(thresholdBits, 0, 'f', 2);
+            .arg(threshold);
     return QStringLiteral("the calibration text resembles the evaluation text: %1 bits apart "
                           "(Jensen-Shannon; below the threshold of %2)")
         .arg(divergenceBits, 0, 'f', 3)
-        .arg(thresholdBits, 0, 'f', 2);
+        .arg(threshold);
 }
 
 MismatchCheck compareTokenDistributions(std::span<const std::uint64_t> a,
@@ -31,15 +36,22 @@ MismatchCheck compareTokenDistributions(std::span<const std::uint64_t> a,
         return check;
     }
     double js = 0;
+    int kinds = 0;
     for (std::size_t i = 0; i < a.size(); ++i) {
+        kinds += a[i] || b[i] ? 1 : 0;
         const double p = double(a[i]) / totalA, q = double(b[i]) / totalB, m = 0.5 * (p + q);
         if (p > 0)
             js += 0.5 * p * std::log2(p / m);
         if (q > 0)
             js += 0.5 * q * std::log2(q / m);
     }
+    check.calibrationTokens = std::uint64_t(totalA);
+    check.evaluationTokens = std::uint64_t(totalB);
+    check.chanceBits =
+        double(std::max(kinds - 1, 0)) / (8.0 * std::log(2.0)) * (1.0 / totalA + 1.0 / totalB);
+    check.thresholdBits = thresholdBits + 2.0 * check.chanceBits;
     check.divergenceBits = js;
-    check.mismatched = js > thresholdBits;
+    check.mismatched = js > check.thresholdBits;
     return check;
 }
 

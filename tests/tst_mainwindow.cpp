@@ -7,6 +7,7 @@
 #include "recentfiles.h"
 #include "tensorview.h"
 
+#include "guitest.h"
 #include "model.h"
 #include "resources.h"
 #include "testassets.h"
@@ -35,15 +36,6 @@ namespace {
 constexpr int kEvaluationTimeoutMs = 300'000; // sanitizer builds run the model ~10× slower
 
 // Saved for a person to look at, never compared.
-void saveScreenshot(QWidget* widget, const QString& name) {
-    const QDir dir(QDir::currentPath() + QStringLiteral("/screenshots"));
-    dir.mkpath(QStringLiteral("."));
-    QVERIFY(widget->grab().save(dir.filePath(name)));
-}
-
-QMessageBox* errorBox(QWidget* window) {
-    return window->findChild<QMessageBox*>(QStringLiteral("errorDialog"));
-}
 
 int shownTensors(const MainWindow& w) {
     return w.tensorView()->proxyModel()->rowCount();
@@ -68,14 +60,6 @@ class TestMainWindow : public QObject {
     Q_OBJECT
 
 private:
-    std::unique_ptr<MainWindow> openDemo() {
-        auto w = std::make_unique<MainWindow>();
-        w->show();
-        if (!w->openDemoModel())
-            qFatal("the demo model did not open");
-        return w;
-    }
-
     // Runs a short evaluation to its end so the tests do not wait on the whole text.
     static cwb::EvalOptions quickOptions() {
         cwb::EvalOptions o;
@@ -94,7 +78,7 @@ private slots:
     }
 
     void opensTheDemoModel() {
-        auto w = openDemo();
+        auto w = cwbtest::openDemoWindow();
         QVERIFY(QTest::qWaitForWindowExposed(w.get()));
         QCOMPARE(w->windowTitle(), QStringLiteral("stories260K.bin — Compression Workbench"));
         QCOMPARE(w->model()->path, cwb::resources::demoModelPath());
@@ -108,11 +92,11 @@ private slots:
         QVERIFY(w->evaluationPanel()
                     ->findChild<QPushButton*>(QStringLiteral("evaluateButton"))
                     ->isEnabled());
-        saveScreenshot(w.get(), QStringLiteral("main-demo.png"));
+        cwbtest::saveScreenshot(w.get(), QStringLiteral("main-demo.png"));
     }
 
     void hasTheStandardShortcuts() {
-        auto w = openDemo();
+        auto w = cwbtest::openDemoWindow();
         QStringList found;
         for (const QAction* a : w->findChildren<QAction*>())
             if (!a->shortcut().isEmpty())
@@ -122,7 +106,7 @@ private slots:
     }
 
     void opensAGgufFileDroppedOnTheWindow() {
-        auto w = openDemo();
+        auto w = cwbtest::openDemoWindow();
         QMimeData mime;
         mime.setUrls({QUrl::fromLocalFile(cwbtest::stories260KGguf())});
         QDragEnterEvent enter(QPoint(100, 100), Qt::CopyAction, &mime, Qt::LeftButton,
@@ -137,7 +121,7 @@ private slots:
         QCOMPARE(w->windowTitle(), QStringLiteral("stories260K.gguf — Compression Workbench"));
         QCOMPARE(w->recentFiles()->paths().value(0),
                  QFileInfo(cwbtest::stories260KGguf()).absoluteFilePath());
-        QVERIFY(!errorBox(w.get()));
+        QVERIFY(!cwbtest::errorBox(w.get()));
 
         // One model at a time, and only files.
         for (const QList<QUrl>& urls :
@@ -183,11 +167,11 @@ private slots:
         }
         QVERIFY(!path.isEmpty());
 
-        auto w = openDemo();
+        auto w = cwbtest::openDemoWindow();
         const QString title = w->windowTitle();
         QVERIFY(!w->openModel(path));
-        QTRY_VERIFY(errorBox(w.get()));
-        QMessageBox* box = errorBox(w.get());
+        QTRY_VERIFY(cwbtest::errorBox(w.get()));
+        QMessageBox* box = cwbtest::errorBox(w.get());
         QTRY_VERIFY(box->isVisible());
         const QString reason = box->text();
         QVERIFY(!reason.isEmpty());
@@ -200,19 +184,19 @@ private slots:
         QCOMPARE(w->windowTitle(), title);
         QVERIFY(!w->recentFiles()->paths().contains(QFileInfo(path).absoluteFilePath()));
         if (name == QLatin1String("truncated.bin"))
-            saveScreenshot(box, QStringLiteral("error-dialog.png"));
+            cwbtest::saveScreenshot(box, QStringLiteral("error-dialog.png"));
 
         box->close(); // deletes itself
-        QTRY_VERIFY(!errorBox(w.get()));
+        QTRY_VERIFY(!cwbtest::errorBox(w.get()));
     }
 
     void asksForTheTokenizerWhenNoneIsBeside() {
         QTemporaryDir dir;
         const QString model = copyInto(dir, cwbtest::stories260KBin(), QStringLiteral("alone.bin"));
         const QString tokenizer = cwbtest::asset(QStringLiteral("stories260K/tok512.bin"));
-        auto w = openDemo();
+        auto w = cwbtest::openDemoWindow();
         QVERIFY(!w->openModel(model));
-        QVERIFY(!errorBox(w.get()));
+        QVERIFY(!cwbtest::errorBox(w.get()));
         QFileDialog* dialog = nullptr;
         QTRY_VERIFY((dialog = w->findChild<QFileDialog*>(QStringLiteral("tokenizerDialog"))));
         QCOMPARE(w->model()->path, cwb::resources::demoModelPath()); // until one is chosen
@@ -255,7 +239,7 @@ private slots:
     }
 
     void evaluationRunsToTheEnd() {
-        auto w = openDemo();
+        auto w = cwbtest::openDemoWindow();
         EvaluationPanel* panel = w->evaluationPanel();
         QCOMPARE(panel->textPath(), cwb::resources::demoEvaluationText());
         panel->setOptions(quickOptions());
@@ -269,7 +253,7 @@ private slots:
         const EvaluationResultView* result = panel->resultView();
         QVERIFY2(result->statusText().startsWith(QLatin1String("Finished")),
                  qPrintable(result->statusText()));
-        QVERIFY(!errorBox(w.get()));
+        QVERIFY(!cwbtest::errorBox(w.get()));
         const QString shown = result->perplexityText();
         bool ok = false;
         const double ppl = shown.section(QStringLiteral(" ± "), 0, 0).toDouble(&ok);
@@ -282,11 +266,11 @@ private slots:
                  qPrintable(result->speedText()));
         QCOMPARE(panel->findChild<QProgressBar*>()->value(),
                  panel->findChild<QProgressBar*>()->maximum());
-        saveScreenshot(w.get(), QStringLiteral("evaluation-finished.png"));
+        cwbtest::saveScreenshot(w.get(), QStringLiteral("evaluation-finished.png"));
     }
 
     void evaluationShowsTheWarningsOfItsResult() {
-        auto w = openDemo();
+        auto w = cwbtest::openDemoWindow();
         // llama.cpp's Q4_0 file states a training context of 128 tokens.
         QVERIFY(w->openModel(
             cwbtest::asset(QStringLiteral("stories260K-llamacpp/stories260K.Q4_0.gguf"))));
@@ -302,11 +286,11 @@ private slots:
                  qPrintable(panel->resultView()->statusText()));
         QVERIFY2(panel->resultView()->warningsText().contains(QLatin1String("longer than")),
                  qPrintable(panel->resultView()->warningsText()));
-        saveScreenshot(w.get(), QStringLiteral("evaluation-warning.png"));
+        cwbtest::saveScreenshot(w.get(), QStringLiteral("evaluation-warning.png"));
     }
 
     void evaluationFailureShowsAReason() {
-        auto w = openDemo();
+        auto w = cwbtest::openDemoWindow();
         EvaluationPanel* panel = w->evaluationPanel();
         QTemporaryDir dir;
         QFile text(dir.filePath(QStringLiteral("short.txt")));
@@ -317,40 +301,26 @@ private slots:
         panel->setOptions(cwb::EvalOptions{}); // chunks of 512: far more than the text holds
         panel->evaluate();
         QTRY_VERIFY_WITH_TIMEOUT(!panel->isRunning(), kEvaluationTimeoutMs);
-        QTRY_VERIFY(errorBox(w.get()));
-        QVERIFY(!errorBox(w.get())->text().contains(QLatin1Char('\n')));
+        QTRY_VERIFY(cwbtest::errorBox(w.get()));
+        QVERIFY(!cwbtest::errorBox(w.get())->text().contains(QLatin1Char('\n')));
         QVERIFY2(panel->resultView()->statusText().startsWith(QLatin1String("Failed")),
                  qPrintable(panel->resultView()->statusText()));
     }
 
     void evaluationCancelsMidway() {
-        auto w = openDemo();
+        auto w = cwbtest::openDemoWindow();
+        cwbtest::evaluateThenCancel(*w, QStringLiteral("evaluation-running.png"),
+                                    kEvaluationTimeoutMs);
+        if (QTest::currentTestFailed())
+            return;
         EvaluationPanel* panel = w->evaluationPanel();
-        panel->setOptions(cwb::EvalOptions{}); // the whole text: seconds, not milliseconds
-        auto* progress = panel->findChild<QProgressBar*>();
-        panel->evaluate();
-        QTRY_VERIFY_WITH_TIMEOUT(progress->value() > 0, kEvaluationTimeoutMs);
-        QVERIFY(panel->isRunning());
-        saveScreenshot(w.get(), QStringLiteral("evaluation-running.png"));
-
-        QTest::mouseClick(panel->findChild<QPushButton*>(QStringLiteral("cancelButton")),
-                          Qt::LeftButton);
-        QVERIFY(!panel->isRunning());
-        QCOMPARE(panel->resultView()->statusText(), QStringLiteral("Cancelled"));
-        // The worker is serial: once a later job is delivered, the cancelled one has returned
-        // and had its chance to (wrongly) deliver.
-        QSignalSpy finished(w->jobRunner(), &JobRunner::finished);
-        w->jobRunner()->start(this,
-                              [](const cwb::Progress&) { return JobRunner::Delivery([] {}); });
-        QVERIFY(finished.wait(kEvaluationTimeoutMs));
-        QCOMPARE(panel->resultView()->statusText(), QStringLiteral("Cancelled"));
         QCOMPARE(panel->resultView()->perplexityText(), QStringLiteral("–"));
-        QVERIFY(!errorBox(w.get()));
-        saveScreenshot(w.get(), QStringLiteral("evaluation-cancelled.png"));
+        QVERIFY(!cwbtest::errorBox(w.get()));
+        cwbtest::saveScreenshot(w.get(), QStringLiteral("evaluation-cancelled.png"));
     }
 
     void openingAnotherModelCancelsTheEvaluation() {
-        auto w = openDemo();
+        auto w = cwbtest::openDemoWindow();
         EvaluationPanel* panel = w->evaluationPanel();
         panel->setOptions(cwb::EvalOptions{});
         panel->evaluate();
@@ -361,7 +331,7 @@ private slots:
     }
 
     void closingWhileEvaluatingIsClean() {
-        auto w = openDemo();
+        auto w = cwbtest::openDemoWindow();
         EvaluationPanel* panel = w->evaluationPanel();
         panel->setOptions(cwb::EvalOptions{});
         auto* progress = panel->findChild<QProgressBar*>();

@@ -38,8 +38,8 @@ class TestMethods : public QObject {
         return r.value();
     }
 
-    static CalibrationStats calibrateOn(const Model& model, const QString& asset, int sequences = 128,
-                                        bool hessians = true) {
+    static CalibrationStats calibrateOn(const Model& model, const QString& asset,
+                                        int sequences = 128, bool hessians = true) {
         auto text = readCalibrationText(cwbtest::asset(asset));
         CalibrationOptions o;
         o.threads = 2;
@@ -103,7 +103,8 @@ private slots:
         const char* plan = "{\"default\": \"int8\", \"calibration\": {\"method\": \"awq\"}}";
         const auto same = evaluate(plan, &*m_stats);
         QVERIFY(same.mismatch && !same.mismatch->mismatched);
-        const CalibrationStats kjv = calibrateOn(*m_model, QStringLiteral("kjv-bible/kjv.txt"), 32, false);
+        const CalibrationStats kjv =
+            calibrateOn(*m_model, QStringLiteral("kjv-bible/kjv.txt"), 32, false);
         const auto other = evaluate(plan, &kjv);
         qInfo("Jensen-Shannon: TinyStories %.3f bits, KJV %.3f bits (threshold %.2f)",
               same.mismatch->divergenceBits, other.mismatch->divergenceBits,

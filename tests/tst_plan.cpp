@@ -172,6 +172,25 @@ private slots:
         QVERIFY(!QFile::exists(QStringLiteral("/nonexistent-dir/plan.json")));
     }
 
+    void choicesKeepTheDefaultMethod() {
+        const auto model = demo();
+        auto plan =
+            parsePlan("{\"default\": \"int4_g32\", \"calibration\": {\"method\": \"gptq\"}, "
+                      "\"rules\": [{\"match\": \"blk\\\\.0\\\\..*\", \"precision\": \"int8\", "
+                      "\"method\": \"rtn\"}]}");
+        QVERIFY2(plan, plan ? "" : qPrintable(plan.error().message));
+        const ResolvedPlan r = resolvePlan(*plan, *model);
+        QCOMPARE(r.find(QStringLiteral("blk.0.attn_q.weight"))->method, QuantMethod::Rtn);
+        QCOMPARE(r.find(QStringLiteral("blk.1.attn_q.weight"))->method, QuantMethod::Gptq);
+        const Plan rebuilt = planFromChoices(QStringLiteral("x"), r.tensors, plan->calibration);
+        const ResolvedPlan again = resolvePlan(rebuilt, *model);
+        for (std::size_t i = 0; i < r.tensors.size(); ++i) {
+            QCOMPARE(again.tensors[i].precision, r.tensors[i].precision);
+            QCOMPARE(again.tensors[i].method, r.tensors[i].method);
+        }
+        QCOMPARE(rebuilt.rules.size(), std::size_t(7)); // block 0's matrices, int8 by rtn
+    }
+
     void weightSetQuantizesAndReportsNonFinite() {
         const auto model = demo();
         Plan plan;

@@ -134,7 +134,7 @@ private slots:
                  QStringLiteral("int8"), QStringLiteral("--prompt"), QStringLiteral("16"),
                  QStringLiteral("--gen"), QStringLiteral("4"), QStringLiteral("--json")});
         QVERIFY(p.waitForFinished(120000));
-        QCOMPARE(p.exitCode(), 0);
+        QVERIFY2(p.exitCode() == 0, p.readAllStandardError().right(2000).constData());
         const QJsonObject o = QJsonDocument::fromJson(p.readAllStandardOutput()).object();
         for (const char* key : {"prefill_tok_s", "decode_tok_s", "peak_rss_bytes", "bandwidth_gb_s",
                                 "size_bytes", "bpw"})

@@ -53,14 +53,20 @@ private slots:
         table.setRows(tensorRows(*model));
 
         QCOMPARE(table.rowCount(), rows);
-        QCOMPARE(table.columnCount(), 5);
-        const QStringList headers{"Name", "Shape", "Parameters", "Type", "Bytes"};
+        QCOMPARE(table.columnCount(), 7);
+        const QStringList headers{"Name",  "Shape",     "Parameters", "Type",
+                                  "Bytes", "Precision", "Method"};
         for (int c = 0; c < headers.size(); ++c)
             QCOMPARE(table.headerData(c, Qt::Horizontal).toString(), headers.at(c));
         QCOMPARE(cell(table, 0, TensorTableModel::Name), QStringLiteral("token_embd.weight"));
         QCOMPARE(cell(table, 0, TensorTableModel::Shape), QStringLiteral("512 × 64"));
         QCOMPARE(cell(table, 0, TensorTableModel::Parameters), QStringLiteral("32,768"));
         QCOMPARE(cell(table, rows - 1, TensorTableModel::Name), lastName);
+        // Without a plan every tensor is shown as the FP32 model has it, and nothing is editable.
+        QCOMPARE(cell(table, 0, TensorTableModel::Precision), QStringLiteral("fp32"));
+        QVERIFY(!(table.flags(table.index(0, TensorTableModel::Precision)) & Qt::ItemIsEditable));
+        QCOMPARE(cell(table, 0, TensorTableModel::Method), QStringLiteral("rtn"));
+        QVERIFY(!(table.flags(table.index(0, TensorTableModel::Method)) & Qt::ItemIsEditable));
 
         QSet<QString> seen;
         std::int64_t parameters = 0;

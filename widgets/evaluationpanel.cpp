@@ -1,30 +1,40 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "evaluationpanel.h"
 
+#include "calibrationpanel.h"
 #include "errordialog.h"
 #include "evaluationresultview.h"
 #include "jobrunner.h"
+#include "modelsummary.h"
+#include "precisionplanmodel.h"
+#include "progressrange.h"
 #include "resources.h"
 #include "textfile.h"
+#include "tooltip.h"
 
 #include <QComboBox>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QFormLayout>
 #include <QHBoxLayout>
+#include <QLabel>
 #include <QLineEdit>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QScrollArea>
 #include <QSpinBox>
 #include <QThread>
 #include <QVBoxLayout>
 
 namespace {
 constexpr int kProgressSteps = 1000;
-}
+// Of an evaluation that calibrates first: calibration is a forward pass over fewer tokens than
+// the FP32 baseline and the plan together.
+constexpr double kCalibrationShare = 0.3;
+} // namespace
 
 EvaluationPanel::EvaluationPanel(JobRunner* jobs, QWidget* parent)
-    : QGroupBox(tr("Perplexity"), parent)
+    : QGroupBox(tr("Evaluation"), parent)
     , m_jobs(jobs) {
     setObjectName(QStringLiteral("evaluationPanel"));
     m_options = createOptions();
@@ -44,15 +54,25 @@ EvaluationPanel::EvaluationPanel(JobRunner* jobs, QWidget* parent)
     run->addWidget(m_evaluate);
     run->addWidget(m_progress, 1);
     run->addWidget(m_cancel);
+    // The result grows with what a calibrated plan adds; it scrolls rather than overlaps when
+    // the window gives the panel less height than that.
+    auto* scroll = new QScrollArea(this);
+    scroll->setObjectName(QStringLiteral("resultScroll"));
+    scroll->setWidget(m_result);
+    scroll->setWidgetResizable(true);
+    scroll->setFrameShape(QFrame::NoFrame);
+    scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    m_resultScroll = scroll;
     auto* right = new QVBoxLayout;
     right->addLayout(run);
-    right->addWidget(m_result);
-    right->addStretch(1);
+    right->addWidget(scroll, 1);
 
+    // The options at their natural width, the rest to the result: its table of metrics is what
+    // gets cut first.
     auto* layout = new QHBoxLayout(this);
-    layout->addWidget(m_options, 2);
+    layout->addWidget(m_options, 0);
     layout->addSpacing(12);
-    layout->addLayout(right, 3);
+    layout->addLayout(right, 1);
 
     connect(m_evaluate, &QPushButton::clicked, this, &EvaluationPanel::evaluate);
     connect(m_cancel, &QPushButton::clicked, this, &EvaluationPanel::cancel);
@@ -66,6 +86,20 @@ QWidget* EvaluationPanel::createOptions() {
     auto* form = new QFormLayout(box);
     form->setContentsMargins(0, 0, 0, 0);
     form->setLabelAlignment(Qt::AlignRight);
+
+    m_target = new QLabel(box);
+    m_target->setObjectName(QStringLiteral("evaluationTarget"));
+    // As few lines as it can: the panel's height is the tensor table's loss. A long plan name is
+    // elided, and the tooltip has it whole; a narrow column wraps the rest.
+    m_target->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    m_target->setWordWrap(true);
+    form->addRow(tr("Evaluates:"), m_target);
+
+    m_calibrationState = new QLabel(box);
+    m_calibrationState->setObjectName(QStringLiteral("evaluationCalibration"));
+    m_calibrationState->setWordWrap(true);
+    form->addRow(tr("Statistics:"), m_calibrationState);
+    m_optionsForm = form;
 
     m_text = new QLineEdit(box);
     m_text->setReadOnly(true);
@@ -121,12 +155,78 @@ void EvaluationPanel::setModel(std::shared_ptr<const cwb::Model> model) {
     }
     m_model = std::move(model);
     setRunning(false);
+    updateTarget();
+}
+
+void EvaluationPanel::setPlanModel(const PrecisionPlanModel* plan) {
+    m_plan = plan;
+    connect(plan, &PrecisionPlanModel::choicesChanged, this, &EvaluationPanel::updateTarget);
+    connect(plan, &PrecisionPlanModel::nameChanged, this, &EvaluationPanel::updateTarget);
+    updateTarget();
+}
+
+void EvaluationPanel::setCalibrationPanel(CalibrationPanel* calibration) {
+    m_calibration = calibration;
+    connect(calibration, &CalibrationPanel::statisticsChanged, this,
+            &EvaluationPanel::updateTarget);
+    updateTarget();
+}
+
+void EvaluationPanel::updateTarget() {
+    const QString how = tr("Evaluate compares the plan in the tensor table with the FP32 model; "
+                           "with every tensor in f32 it measures the model's perplexity.");
+    if (!m_model) {
+        m_target->setText(tr("no model open"));
+        m_target->setToolTip(how);
+        updateCalibrationState();
+        return;
+    }
+    if (!m_plan || m_plan->isAllFp32()) {
+        m_target->setText(tr("the FP32 model's perplexity"));
+        m_target->setToolTip(how);
+        updateCalibrationState();
+        return;
+    }
+    const QString name = m_plan->name().isEmpty() ? tr("untitled plan") : m_plan->name();
+    const double bpw = m_plan->size().bitsPerWeight;
+    m_target->setText(tr("plan “%1” (%2 bpw) vs. FP32")
+                          .arg(m_target->fontMetrics().elidedText(name, Qt::ElideRight, 120))
+                          .arg(bpw, 0, 'f', 2));
+    m_target->setToolTip(wrappedToolTip(tr("Plan “%1”, %2 bits per weight, against the FP32 "
+                                           "model. %3")
+                                            .arg(name)
+                                            .arg(bpw, 0, 'f', 2)
+                                            .arg(how)));
+    updateCalibrationState();
+}
+
+// A plan with calibrated methods needs statistics: whether there are some, or whether Evaluate
+// will calibrate first.
+void EvaluationPanel::updateCalibrationState() {
+    const bool needed = m_model && m_plan && m_calibration && m_plan->model() == m_model &&
+                        !m_plan->isAllFp32() && m_plan->needsCalibration();
+    m_optionsForm->setRowVisible(m_calibrationState, needed);
+    if (!needed)
+        return;
+    const auto stats = m_calibration->statistics();
+    if (stats) {
+        m_calibrationState->setText(
+            tr("%1 tokens (Calibration tab)").arg(cwb::formatCount(stats->tokens)));
+        m_calibrationState->setToolTip(tr("The plan's methods use the statistics the Calibration "
+                                          "tab holds"));
+    } else {
+        m_calibrationState->setText(tr("none yet: Evaluate calibrates first"));
+        m_calibrationState->setToolTip(wrappedToolTip(
+            tr("The plan's methods need calibration statistics. Evaluate collects them first, as "
+               "the Calibration tab is set, and keeps them for the next evaluation.")));
+    }
 }
 
 void EvaluationPanel::setTextPath(const QString& path) {
     m_textPath = path;
     const QString name = QFileInfo(path).fileName();
     m_text->setText(path.startsWith(QLatin1String(":/")) ? tr("%1 (bundled)").arg(name) : name);
+    m_text->setCursorPosition(0); // the name's start, where a narrow field cuts it
     m_text->setToolTip(path);
 }
 
@@ -159,8 +259,12 @@ void EvaluationPanel::chooseText() {
 }
 
 void EvaluationPanel::evaluate() {
-    if (!m_model || isRunning())
+    if (!m_model || isRunning() || m_workerBusy)
         return;
+    if (m_plan && m_plan->model() == m_model && !m_plan->isAllFp32()) {
+        startPlanEvaluation();
+        return;
+    }
     // The job owns copies of everything it reads; the model stays alive while it runs even if
     // the window opens another one meanwhile.
     const auto model = m_model;
@@ -173,6 +277,61 @@ void EvaluationPanel::evaluate() {
         return JobRunner::Delivery([this, result] { finish(result); });
     });
     m_progress->setValue(0);
+    m_result->setMode(EvaluationResultView::Mode::Perplexity);
+    m_result->showRunning();
+    setRunning(true);
+}
+
+void EvaluationPanel::startPlanEvaluation() {
+    // The plan as it is now: edits made while it runs are for the next evaluation.
+    const auto model = m_model;
+    const cwb::Plan plan = m_plan->plan();
+    const QString name = plan.name.isEmpty() ? tr("untitled plan") : plan.name;
+    const QString path = m_textPath;
+    const cwb::EvalOptions o = options();
+    // Statistics only for methods that use them: they also make the evaluation compare the
+    // calibration text with its own, which says nothing about a plan of rtn alone.
+    std::shared_ptr<const cwb::CalibrationStats> stats;
+    std::optional<CalibrationRequest> calibrate;
+    if (m_calibration && m_plan->needsCalibration()) {
+        stats = m_calibration->statistics();
+        if (!stats)
+            calibrate = m_calibration->request();
+    }
+    m_job = m_jobs->start(this, [this, model, plan, name, path, o, stats,
+                                 calibrate](const cwb::Progress& progress) {
+        std::optional<CalibrationRun> calibrated;
+        auto used = stats;
+        if (calibrate) {
+            auto run = runCalibration(
+                *calibrate, progressRange(progress, 0.0, kCalibrationShare, tr("calibration")));
+            if (!run) {
+                const cwb::Error error{tr("calibration: %1").arg(run.error().message),
+                                       run.error().kind};
+                return JobRunner::Delivery([this, error] {
+                    m_job = 0;
+                    setRunning(false);
+                    finishFailed(error);
+                });
+            }
+            calibrated = run.value();
+            used = run->stats;
+        }
+        const cwb::PlanEvaluationOptions options{o, {}, used.get()};
+        auto text = cwb::readTextFile(path);
+        auto result = text ? cwb::evaluatePlan(
+                                 *model, *text, plan, options,
+                                 progressRange(progress, calibrate ? kCalibrationShare : 0.0, 1.0))
+                           : cwb::Result<cwb::PlanEvaluation>(text.error());
+        return JobRunner::Delivery([this, model, result, name, calibrated] {
+            // A new model cancels the job, so these are the current model's statistics.
+            if (calibrated && m_calibration && model == m_model)
+                m_calibration->adopt(*calibrated, tr("calibrated to evaluate “%1”").arg(name));
+            finishPlan(result, name);
+        });
+    });
+    m_progress->setValue(0);
+    m_result->setMode(EvaluationResultView::Mode::Comparison);
     m_result->showRunning();
     setRunning(true);
 }
@@ -200,19 +359,46 @@ void EvaluationPanel::finish(const cwb::Result<cwb::PerplexityResult>& result) {
     if (result.ok()) {
         m_progress->setValue(kProgressSteps);
         m_result->showResult(result.value());
-    } else if (result.error().cancelled()) {
-        m_progress->setValue(0);
-        m_result->showCancelled();
     } else {
-        m_progress->setValue(0);
-        m_result->showFailed(result.error().message);
-        showErrorDialog(this, tr("Evaluation failed"), result.error().message);
+        finishFailed(result.error());
     }
+}
+
+void EvaluationPanel::finishPlan(const cwb::Result<cwb::PlanEvaluation>& result,
+                                 const QString& planName) {
+    m_job = 0;
+    setRunning(false);
+    if (result.ok()) {
+        m_progress->setValue(kProgressSteps);
+        m_result->showComparison(result.value(), planName);
+        emit resultShown();
+    } else {
+        finishFailed(result.error());
+    }
+}
+
+void EvaluationPanel::finishFailed(const cwb::Error& error) {
+    m_progress->setValue(0);
+    if (error.cancelled()) {
+        m_result->showCancelled();
+        return;
+    }
+    m_result->showFailed(error.message);
+    showErrorDialog(this, tr("Evaluation failed"), error.message);
+}
+
+int EvaluationPanel::resultHeight() const {
+    return height() - m_resultScroll->height() + m_result->sizeHint().height();
+}
+
+void EvaluationPanel::setWorkerBusy(bool busy) {
+    m_workerBusy = busy;
+    m_evaluate->setEnabled(!isRunning() && m_model && !m_workerBusy);
 }
 
 void EvaluationPanel::setRunning(bool running) {
     m_options->setEnabled(!running);
-    m_evaluate->setEnabled(!running && m_model);
+    m_evaluate->setEnabled(!running && m_model && !m_workerBusy);
     m_cancel->setEnabled(running);
     emit runningChanged(running);
 }

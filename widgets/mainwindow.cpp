@@ -1,21 +1,30 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "mainwindow.h"
 
+#include "calibrationpanel.h"
 #include "errordialog.h"
 #include "evaluationpanel.h"
 #include "jobrunner.h"
 #include "model.h"
 #include "modelsummary.h"
 #include "modelsummaryview.h"
+#include "plan.h"
+#include "planpage.h"
+#include "planpresets.h"
+#include "precisionplanmodel.h"
 #include "recentfiles.h"
 #include "resources.h"
+#include "tensordetailview.h"
 #include "tensorrow.h"
 #include "tensorview.h"
+#include "tooltip.h"
 #include "version.h"
+#include "warningstrip.h"
 
 #include <QApplication>
 #include <QCloseEvent>
 #include <QDir>
+#include <QDockWidget>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QGroupBox>
@@ -23,12 +32,19 @@
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
+#include <QRegularExpression>
+#include <QScreen>
 #include <QSettings>
 #include <QSplitter>
 #include <QStatusBar>
 #include <QStyle>
+#include <QTabWidget>
 #include <QToolBar>
+#include <QToolButton>
+#include <QUndoStack>
 #include <QVBoxLayout>
+
+#include <algorithm>
 
 namespace {
 
@@ -50,6 +66,16 @@ QString droppedFile(const QMimeData* mime) {
     return QFileInfo(path).isFile() ? path : QString();
 }
 
+// Menu text without its mnemonic, for undo step names and status messages.
+QString plainText(const QString& menuText) {
+    QString text = menuText;
+    return text.remove(QLatin1Char('&'));
+}
+
+QIcon themeIcon(const char* name, QStyle::StandardPixmap fallback, const QStyle* style) {
+    return QIcon::fromTheme(QLatin1String(name), style->standardIcon(fallback));
+}
+
 QWidget* framed(const QString& title, QWidget* content, QWidget* parent) {
     auto* box = new QGroupBox(title, parent);
     auto* layout = new QVBoxLayout(box);
@@ -63,32 +89,76 @@ MainWindow::MainWindow(QWidget* parent)
     : QMainWindow(parent)
     , m_jobs(new JobRunner(this))
     , m_summary(new ModelSummaryView(this))
-    , m_tensors(new TensorView(this))
+    , m_plan(new PrecisionPlanModel(this))
+    , m_planPage(new PlanPage(m_plan, this))
     , m_evaluation(new EvaluationPanel(m_jobs, this))
-    , m_topSplitter(new QSplitter(Qt::Horizontal, this))
+    , m_calibration(new CalibrationPanel(m_jobs, this))
+    , m_bottomTabs(new QTabWidget(this))
+    , m_detail(new TensorDetailView(this))
+    , m_detailDock(new QDockWidget(tr("Tensor Detail"), this))
+    , m_summaryDock(new QDockWidget(tr("Architecture"), this))
     , m_mainSplitter(new QSplitter(Qt::Vertical, this))
     , m_modelStatus(new QLabel(this)) {
     setObjectName(QStringLiteral("mainWindow"));
     setWindowTitle(QStringLiteral("Compression Workbench"));
     setAcceptDrops(true);
 
-    m_topSplitter->addWidget(framed(tr("Architecture"), m_summary, m_topSplitter));
-    m_topSplitter->addWidget(framed(tr("Tensors"), m_tensors, m_topSplitter));
-    m_topSplitter->setStretchFactor(0, 2);
-    m_topSplitter->setStretchFactor(1, 3);
-    m_topSplitter->setChildrenCollapsible(false);
-    m_mainSplitter->addWidget(m_topSplitter);
-    m_mainSplitter->addWidget(m_evaluation);
+    m_mainSplitter->addWidget(framed(tr("Tensors and Plan"), m_planPage, m_mainSplitter));
+    // Calibration beside evaluation, one at a time: both want the window's width, and an
+    // evaluation calibrates by itself when it must.
+    m_evaluation->setTitle({});
+    m_evaluation->setFlat(true);
+    m_bottomTabs->setObjectName(QStringLiteral("bottomTabs"));
+    m_bottomTabs->setDocumentMode(true);
+    m_bottomTabs->addTab(m_evaluation, tr("Evaluation"));
+    m_bottomTabs->addTab(m_calibration, tr("Calibration"));
+    m_mainSplitter->addWidget(m_bottomTabs);
     m_mainSplitter->setStretchFactor(0, 1);
     m_mainSplitter->setStretchFactor(1, 0);
     m_mainSplitter->setChildrenCollapsible(false);
     m_mainSplitter->setContentsMargins(6, 6, 6, 0);
     setCentralWidget(m_mainSplitter);
 
+    m_evaluation->setPlanModel(m_plan);
+    m_evaluation->setCalibrationPanel(m_calibration);
+
+    // Beside the table and the panels rather than under them: three plots need height, and the
+    // table and the evaluation's results need the width. The architecture, read once per model,
+    // shares the place.
+    const auto features = QDockWidget::DockWidgetClosable | QDockWidget::DockWidgetMovable |
+                          QDockWidget::DockWidgetFloatable;
+    m_detailDock->setObjectName(QStringLiteral("tensorDetailDock"));
+    m_detailDock->setWidget(m_detail);
+    m_detailDock->setFeatures(features);
+    m_summaryDock->setObjectName(QStringLiteral("architectureDock"));
+    m_summaryDock->setWidget(m_summary);
+    m_summaryDock->setFeatures(features);
+    addDockWidget(Qt::RightDockWidgetArea, m_summaryDock);
+    tabifyDockWidget(m_summaryDock, m_detailDock);
+    m_summaryDock->raise();
+    m_detail->setPlanModel(m_plan);
+    connect(tensorView(), &TensorView::currentTensorChanged, this, [this](const QString& name) {
+        m_detail->showTensor(name);
+        // Choosing a tensor is asking to see it.
+        if (!name.isEmpty())
+            m_detailDock->raise();
+    });
+    connect(m_calibration, &CalibrationPanel::statisticsChanged, this,
+            [this] { m_detail->setStatistics(m_calibration->statistics()); });
+    // One job holds the worker at a time: while one panel runs, the other waits.
+    connect(m_evaluation, &EvaluationPanel::runningChanged, m_calibration,
+            &CalibrationPanel::setWorkerBusy);
+    connect(m_calibration, &CalibrationPanel::runningChanged, m_evaluation,
+            &EvaluationPanel::setWorkerBusy);
+
     m_modelStatus->setObjectName(QStringLiteral("modelStatus"));
     statusBar()->addPermanentWidget(m_modelStatus);
     createMenus();
     restoreSettings();
+}
+
+TensorView* MainWindow::tensorView() const {
+    return m_planPage->tensorView();
 }
 
 MainWindow::~MainWindow() {
@@ -115,20 +185,57 @@ void MainWindow::createMenus() {
     quit->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Q));
     quit->setMenuRole(QAction::QuitRole);
 
+    QMenu* edit = menuBar()->addMenu(tr("&Edit"));
+    QAction* undo = m_plan->undoStack()->createUndoAction(this, tr("&Undo"));
+    undo->setObjectName(QStringLiteral("undoAction"));
+    undo->setShortcut(QKeySequence::Undo);
+    undo->setIcon(themeIcon("edit-undo", QStyle::SP_ArrowBack, style()));
+    QAction* redo = m_plan->undoStack()->createRedoAction(this, tr("&Redo"));
+    redo->setObjectName(QStringLiteral("redoAction"));
+    // Ctrl+Shift+Z everywhere, and Ctrl+Y for those used to it.
+    redo->setShortcuts(
+        {QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Z), QKeySequence(Qt::CTRL | Qt::Key_Y)});
+    redo->setIcon(themeIcon("edit-redo", QStyle::SP_ArrowForward, style()));
+    edit->addAction(undo);
+    edit->addAction(redo);
+
+    QMenu* planMenu = menuBar()->addMenu(tr("&Plan"));
+    createPlanMenu(planMenu);
+    createCalibrationActions(planMenu);
+
     QMenu* evaluation = menuBar()->addMenu(tr("&Evaluation"));
     QAction* evaluate =
-        evaluation->addAction(style()->standardIcon(QStyle::SP_MediaPlay),
-                              tr("&Evaluate Perplexity"), m_evaluation, &EvaluationPanel::evaluate);
+        evaluation->addAction(style()->standardIcon(QStyle::SP_MediaPlay), tr("&Evaluate"),
+                              m_evaluation, &EvaluationPanel::evaluate);
     evaluate->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
+    evaluate->setToolTip(tr("Evaluate the plan against the FP32 model (Ctrl+E); with every "
+                            "tensor in f32, the model's perplexity"));
     QAction* cancel = evaluation->addAction(style()->standardIcon(QStyle::SP_MediaStop),
-                                            tr("&Cancel"), m_evaluation, &EvaluationPanel::cancel);
-    evaluate->setEnabled(false);
-    cancel->setEnabled(false);
+                                            tr("&Cancel"), this, [this] {
+                                                m_evaluation->cancel();
+                                                m_calibration->cancel();
+                                            });
+    cancel->setToolTip(tr("Stop the running evaluation or calibration"));
+    m_evaluateAction = evaluate;
+    m_cancelAction = cancel;
     evaluation->addAction(tr("Choose &Text…"), m_evaluation, &EvaluationPanel::chooseText);
-    connect(m_evaluation, &EvaluationPanel::runningChanged, this, [=, this](bool running) {
-        evaluate->setEnabled(!running && m_model);
-        cancel->setEnabled(running);
-    });
+    connect(m_evaluation, &EvaluationPanel::runningChanged, this, &MainWindow::updateJobActions);
+    connect(m_evaluation, &EvaluationPanel::resultShown, this, &MainWindow::makeRoomForResult);
+    connect(m_calibration, &CalibrationPanel::runningChanged, this, &MainWindow::updateJobActions);
+    connect(m_calibration, &CalibrationPanel::statisticsChanged, this,
+            &MainWindow::updateJobActions);
+    updateJobActions();
+
+    QMenu* view = menuBar()->addMenu(tr("&View"));
+    QAction* detail = m_detailDock->toggleViewAction();
+    detail->setObjectName(QStringLiteral("showTensorDetailAction"));
+    detail->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_D));
+    detail->setToolTip(tr("Show the selected tensor's weights and input statistics"));
+    view->addAction(detail);
+    QAction* architecture = m_summaryDock->toggleViewAction();
+    architecture->setObjectName(QStringLiteral("showArchitectureAction"));
+    architecture->setToolTip(tr("Show the model's architecture summary"));
+    view->addAction(architecture);
 
     QMenu* help = menuBar()->addMenu(tr("&Help"));
     help->addAction(tr("&About Compression Workbench"), this, &MainWindow::showAbout)
@@ -142,8 +249,202 @@ void MainWindow::createMenus() {
     tools->setMovable(false);
     tools->addAction(open);
     tools->addSeparator();
+    tools->addAction(m_modelActions.at(0));
+    tools->addAction(m_modelActions.at(1));
+    auto* presetButton = new QToolButton(tools);
+    presetButton->setObjectName(QStringLiteral("presetsButton"));
+    presetButton->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+    presetButton->setDefaultAction(m_modelActions.at(2));
+    // After setDefaultAction(), which makes a button with a menu a split button: the whole button
+    // opens the list, there being nothing else for it to do.
+    presetButton->setPopupMode(QToolButton::InstantPopup);
+    tools->addWidget(presetButton);
+    tools->addSeparator();
+    tools->addAction(undo);
+    tools->addAction(redo);
+    // Icons only: the actions' text names the step ("Undo Set 7 Tensors to int8"), which would
+    // make the toolbar jump at every edit. The tooltip still says it.
+    for (QAction* a : {undo, redo})
+        if (auto* button = qobject_cast<QToolButton*>(tools->widgetForAction(a)))
+            button->setToolButtonStyle(Qt::ToolButtonIconOnly);
+    tools->addSeparator();
+    tools->addAction(m_calibrateAction);
     tools->addAction(evaluate);
     tools->addAction(cancel);
+}
+
+void MainWindow::createPlanMenu(QMenu* menu) {
+    QAction* open = menu->addAction(themeIcon("document-open", QStyle::SP_DirOpenIcon, style()),
+                                    tr("&Open Plan…"), this, &MainWindow::choosePlan);
+    open->setObjectName(QStringLiteral("openPlanAction"));
+    open->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O));
+    open->setToolTip(tr("Open a plan file and give each tensor the precision its rules say"));
+    QAction* save =
+        menu->addAction(themeIcon("document-save-as", QStyle::SP_DialogSaveButton, style()),
+                        tr("&Save Plan As…"), this, &MainWindow::choosePlanSaveFile);
+    save->setObjectName(QStringLiteral("savePlanAction"));
+    save->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_S));
+    save->setToolTip(tr("Save the precisions as a plan file, for the command line too"));
+    menu->addSeparator();
+
+    QMenu* presets = menu->addMenu(tr("&Presets"));
+    presets->setObjectName(QStringLiteral("presetsMenu"));
+    presets->setToolTipsVisible(true);
+    presets->setIcon(themeIcon("view-list-details", QStyle::SP_FileDialogListView, style()));
+    const QList<PlanPreset> all = planPresets();
+    for (const PlanPreset& preset : all) {
+        QAction* a = presets->addAction(preset.text, this, [this, preset] { applyPreset(preset); });
+        a->setObjectName(QStringLiteral("preset-%1").arg(preset.id));
+        a->setToolTip(wrappedToolTip(preset.toolTip));
+        a->setStatusTip(preset.toolTip);
+        // The uncompressed model stands apart from the compressed starting points.
+        if (preset.plan.defaultPrecision == cwb::PrecisionId::Fp32)
+            presets->addSeparator();
+    }
+    presets->menuAction()->setToolTip(tr("Give the whole plan a common starting point"));
+    // The toolbar shows these in this order: open, save, presets.
+    m_modelActions = {open, save, presets->menuAction()};
+    for (QAction* a : m_modelActions)
+        a->setEnabled(false);
+}
+
+void MainWindow::createCalibrationActions(QMenu* menu) {
+    menu->addSeparator();
+    m_calibrateAction = menu->addAction(tr("&Calibrate"), this, [this] {
+        m_bottomTabs->setCurrentWidget(m_calibration);
+        m_calibration->calibrate();
+    });
+    m_calibrateAction->setObjectName(QStringLiteral("calibrateAction"));
+    m_calibrateAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_K));
+    m_calibrateAction->setToolTip(tr("Collect the activation statistics the calibrated methods "
+                                     "need, as the Calibration tab is set"));
+    QAction* load = menu->addAction(tr("&Load Statistics…"), this, [this] {
+        m_bottomTabs->setCurrentWidget(m_calibration);
+        m_calibration->chooseStatisticsToLoad();
+    });
+    load->setObjectName(QStringLiteral("loadStatisticsAction"));
+    load->setToolTip(tr("Read calibration statistics saved before, for this model"));
+    m_saveStatisticsAction = menu->addAction(tr("Sa&ve Statistics…"), m_calibration,
+                                             &CalibrationPanel::chooseStatisticsToSave);
+    m_saveStatisticsAction->setObjectName(QStringLiteral("saveStatisticsAction"));
+    m_saveStatisticsAction->setToolTip(tr("Write the calibration statistics to a file, for "
+                                          "`cwb eval --stats` or a later session"));
+    m_modelActions << load;
+    load->setEnabled(false);
+}
+
+// A calibrated plan's result adds the mismatch line and the methods' table: the panel grows to
+// show them, once, as far as the table above can spare.
+void MainWindow::makeRoomForResult() {
+    QList<int> sizes = m_mainSplitter->sizes();
+    const int total = sizes.value(0) + sizes.value(1);
+    const int tabBar = m_bottomTabs->height() - m_evaluation->height();
+    const int wanted = std::min(m_evaluation->resultHeight() + tabBar, total * 11 / 20);
+    if (sizes.size() != 2 || sizes[1] >= wanted)
+        return;
+    m_mainSplitter->setSizes({total - wanted, wanted});
+}
+
+void MainWindow::updateJobActions() {
+    const bool busy = m_evaluation->isRunning() || m_calibration->isRunning();
+    if (m_evaluateAction)
+        m_evaluateAction->setEnabled(!busy && m_model);
+    if (m_cancelAction)
+        m_cancelAction->setEnabled(busy);
+    if (m_calibrateAction)
+        m_calibrateAction->setEnabled(!busy && m_model);
+    if (m_saveStatisticsAction)
+        m_saveStatisticsAction->setEnabled(m_calibration->statistics() != nullptr);
+}
+
+QString MainWindow::planFolder() const {
+    const QString folder = QSettings().value(QStringLiteral("plans/folder")).toString();
+    return folder.isEmpty() ? QDir::homePath() : folder;
+}
+
+void MainWindow::choosePlan() {
+    const QString path = QFileDialog::getOpenFileName(this, tr("Open Plan"), planFolder(),
+                                                      tr("Plans (*.json);;All files (*)"));
+    if (!path.isEmpty())
+        openPlan(path);
+}
+
+void MainWindow::choosePlanSaveFile() {
+    const QString name = m_plan->name().isEmpty() ? tr("plan") : m_plan->name();
+    // A name is not always a good file name: keep letters, digits and a few separators.
+    QString file = name;
+    file.replace(QRegularExpression(QStringLiteral("[^A-Za-z0-9._-]+")), QStringLiteral("-"));
+    QString path = QFileDialog::getSaveFileName(
+        this, tr("Save Plan As"), QDir(planFolder()).filePath(file + QStringLiteral(".json")),
+        tr("Plans (*.json);;All files (*)"));
+    if (path.isEmpty())
+        return;
+    if (QFileInfo(path).suffix().isEmpty())
+        path += QStringLiteral(".json");
+    savePlan(path);
+}
+
+bool MainWindow::openPlan(const QString& path) {
+    if (!m_model)
+        return false;
+    auto plan = cwb::loadPlanFile(path);
+    if (!plan) {
+        showErrorDialog(this, tr("Cannot Open Plan %1").arg(displayName(path)),
+                        plan.error().message);
+        return false;
+    }
+    const cwb::ResolvedPlan resolved = m_plan->loadPlan(*plan, QFileInfo(path).completeBaseName());
+    m_plan->undoStack()->setClean();
+    // Every rule that matched is applied; the ones that matched nothing are most likely typos
+    // or written for another model, and the user should see which.
+    if (resolved.warnings.isEmpty())
+        m_planPage->warningStrip()->dismiss();
+    else
+        m_planPage->warningStrip()->showWarnings(
+            resolved.warnings.size() == 1 ? tr("%1: a rule of the plan matches no tensor of %2")
+                                                .arg(displayName(path), displayName(m_model->path))
+                                          : tr("%1: %2 rules of the plan match no tensor of %3")
+                                                .arg(displayName(path))
+                                                .arg(resolved.warnings.size())
+                                                .arg(displayName(m_model->path)),
+            resolved.warnings);
+    QSettings().setValue(QStringLiteral("plans/folder"), QFileInfo(path).absolutePath());
+    statusBar()->showMessage(tr("Opened plan %1").arg(displayName(path)), 3000);
+    return true;
+}
+
+bool MainWindow::savePlan(const QString& path) {
+    if (!m_model)
+        return false;
+    if (m_plan->name().isEmpty())
+        m_plan->setName(QFileInfo(path).completeBaseName());
+    const auto saved = cwb::savePlanFile(m_plan->plan(), path);
+    if (!saved) {
+        showErrorDialog(this, tr("Cannot Save Plan"), saved.error().message);
+        return false;
+    }
+    m_plan->undoStack()->setClean();
+    QSettings().setValue(QStringLiteral("plans/folder"), QFileInfo(path).absolutePath());
+    statusBar()->showMessage(tr("Saved plan %1").arg(displayName(path)), 3000);
+    return true;
+}
+
+void MainWindow::applyPreset(const PlanPreset& preset) {
+    if (!m_model)
+        return;
+    // The preset's rule for a separate output matrix matches nothing in a model that ties it to
+    // the embedding; that is expected, so its warnings are not shown.
+    m_plan->applyPlan(preset.plan, tr("Preset %1").arg(plainText(preset.text)));
+    // A preset names an untitled plan, or one still named after another preset; a name the
+    // user gave stays.
+    const QList<PlanPreset> all = planPresets();
+    const bool presetName = std::any_of(all.begin(), all.end(), [this](const PlanPreset& p) {
+        return p.plan.name == m_plan->name();
+    });
+    if (m_plan->name().isEmpty() || presetName)
+        m_plan->setName(preset.plan.name);
+    m_planPage->warningStrip()->dismiss();
+    statusBar()->showMessage(tr("Applied the preset %1").arg(plainText(preset.text)), 3000);
 }
 
 bool MainWindow::openModel(const QString& path, const QString& tokenizerPath) {
@@ -194,8 +495,16 @@ void MainWindow::setModel(std::shared_ptr<const cwb::Model> model) {
     m_model = std::move(model);
     const cwb::Model& m = *m_model;
     m_summary->setSummary(cwb::describeModel(m), m.warnings);
-    m_tensors->setRows(tensorRows(m));
+    // A new plan for the new model: the old one's rows and undo steps name other tensors.
+    m_plan->setModel(m_model);
+    tensorView()->setRows(tensorRows(m));
     m_evaluation->setModel(m_model);
+    // Statistics describe one model: the new one starts without.
+    m_calibration->setModel(m_model);
+    m_detail->setModel(m_model);
+    for (QAction* a : m_modelActions)
+        a->setEnabled(true);
+    updateJobActions();
 
     const bool bundled = m.path.startsWith(QLatin1String(":/"));
     const QString name = displayName(m.path);
@@ -223,6 +532,7 @@ void MainWindow::showAbout() {
 void MainWindow::closeEvent(QCloseEvent* event) {
     saveSettings();
     m_evaluation->cancel();
+    m_calibration->cancel();
     QMainWindow::closeEvent(event);
 }
 
@@ -242,13 +552,20 @@ void MainWindow::dropEvent(QDropEvent* event) {
 void MainWindow::restoreSettings() {
     QSettings settings;
     settings.beginGroup(QStringLiteral("mainWindow"));
-    if (!restoreGeometry(settings.value(QStringLiteral("geometry")).toByteArray()))
-        resize(1280, 820);
+    if (!restoreGeometry(settings.value(QStringLiteral("geometry")).toByteArray())) {
+        // Room for the table and the panels beside the dock, on screens that have it.
+        const QSize wanted(1500, 940);
+        const QSize least(1280, 820);
+        resize(screen() ? wanted.boundedTo(screen()->availableSize() * 0.95).expandedTo(least)
+                        : wanted);
+    }
     restoreState(settings.value(QStringLiteral("state")).toByteArray());
-    if (!m_topSplitter->restoreState(settings.value(QStringLiteral("topSplitter")).toByteArray()))
-        m_topSplitter->setSizes({460, 820});
+    // The evaluation's results want some 1,080 pixels beside the dock; the dock takes the rest,
+    // within what its plots need.
+    if (settings.value(QStringLiteral("state")).isNull())
+        resizeDocks({m_detailDock}, {std::clamp(width() - 1080, 320, 440)}, Qt::Horizontal);
     if (!m_mainSplitter->restoreState(settings.value(QStringLiteral("mainSplitter")).toByteArray()))
-        m_mainSplitter->setSizes({height(), m_evaluation->sizeHint().height()});
+        m_mainSplitter->setSizes({height(), m_bottomTabs->sizeHint().height()});
 }
 
 void MainWindow::saveSettings() const {
@@ -256,6 +573,5 @@ void MainWindow::saveSettings() const {
     settings.beginGroup(QStringLiteral("mainWindow"));
     settings.setValue(QStringLiteral("geometry"), saveGeometry());
     settings.setValue(QStringLiteral("state"), saveState());
-    settings.setValue(QStringLiteral("topSplitter"), m_topSplitter->saveState());
     settings.setValue(QStringLiteral("mainSplitter"), m_mainSplitter->saveState());
 }

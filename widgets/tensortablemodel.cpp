@@ -1,8 +1,14 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "tensortablemodel.h"
 
+#include "methodstyle.h"
 #include "modelsummary.h"
+#include "precisionplanmodel.h"
+#include "tooltip.h"
 
+#include <QFont>
+#include <QGuiApplication>
+#include <QPalette>
 #include <QRegularExpression>
 
 namespace {
@@ -33,6 +39,105 @@ void TensorTableModel::setRows(QList<TensorRow> rows) {
     endResetModel();
 }
 
+void TensorTableModel::setPlanModel(PrecisionPlanModel* plan) {
+    if (m_plan)
+        disconnect(m_plan, nullptr, this, nullptr);
+    m_plan = plan;
+    if (plan) {
+        connect(plan, &QObject::destroyed, this, [this] { m_plan = nullptr; });
+        connect(plan, &QAbstractItemModel::dataChanged, this,
+                [this](const QModelIndex& topLeft, const QModelIndex& bottomRight) {
+                    planRowsChanged(topLeft.row(), bottomRight.row());
+                });
+        connect(plan, &QAbstractItemModel::modelReset, this,
+                [this] { planRowsChanged(0, int(m_rows.size()) - 1); });
+    }
+    planRowsChanged(0, int(m_rows.size()) - 1);
+}
+
+void TensorTableModel::planRowsChanged(int first, int last) {
+    last = std::min(last, int(m_rows.size()) - 1);
+    if (first <= last)
+        emit dataChanged(index(first, Precision), index(last, Method));
+}
+
+// The plan model's row for one of ours. The two are reset one after the other when a model is
+// opened; in between, a row whose name differs belongs to the other model and is not shown.
+QModelIndex TensorTableModel::planIndex(int row) const {
+    if (!m_plan || row >= m_plan->rowCount())
+        return {};
+    const QModelIndex i = m_plan->index(row);
+    return i.data(PrecisionPlanModel::NameRole).toString() == m_rows.at(row).name ? i
+                                                                                  : QModelIndex();
+}
+
+QVariant TensorTableModel::precisionData(int row, int role) const {
+    const QModelIndex i = planIndex(row);
+    if (role == SortRole) {
+        // Most bits first when sorted descending, as the Bytes column sorts.
+        const auto id =
+            cwb::PrecisionId(i.isValid() ? i.data(PrecisionPlanModel::PrecisionRole).toInt()
+                                         : int(cwb::PrecisionId::Fp32));
+        return cwb::precisionInfo(id).weightBits * 100 + int(id);
+    }
+    if (i.isValid())
+        return i.data(role);
+    if (role == Qt::DisplayRole)
+        return QStringLiteral("fp32");
+    return {};
+}
+
+QVariant TensorTableModel::methodData(int row, int role) const {
+    const QModelIndex i = planIndex(row);
+    const bool quantizable = i.isValid() && i.data(PrecisionPlanModel::QuantizableRole).toBool();
+    const auto method = cwb::QuantMethod(
+        i.isValid() ? i.data(PrecisionPlanModel::MethodRole).toInt() : int(cwb::QuantMethod::Rtn));
+    const bool own = i.isValid() && i.data(PrecisionPlanModel::ExplicitMethodRole).toBool();
+    const auto precision =
+        cwb::PrecisionId(i.isValid() ? i.data(PrecisionPlanModel::PrecisionRole).toInt()
+                                     : int(cwb::PrecisionId::Fp32));
+    // Floats are not quantized onto a grid: a method shows what the tensor would get.
+    const bool applies = cwb::precisionInfo(precision).grid != nullptr;
+    switch (role) {
+    case Qt::DisplayRole:
+    case Qt::EditRole:
+        if (!i.isValid()) // as the FP32 model would be quantized: its matrices by rtn
+            return m_rows.at(row).dims.size() == 2 ? QStringLiteral("rtn") : QString();
+        return quantizable ? cwb::methodName(method) : QString();
+    case SortRole:
+        return quantizable ? int(method) : -1;
+    case Qt::FontRole:
+        if (quantizable && !own) { // follows the plan's default
+            QFont font;
+            font.setItalic(true);
+            return font;
+        }
+        return {};
+    case Qt::ForegroundRole:
+        if (quantizable && !applies)
+            return QGuiApplication::palette().brush(QPalette::PlaceholderText);
+        return {};
+    case Qt::ToolTipRole: {
+        if (!quantizable)
+            return {};
+        QString text = methodToolTip(method);
+        text += QLatin1Char(' ') +
+                (own ? tr("Set for this tensor.") : tr("The plan's default method (in italics)."));
+        if (!applies)
+            text += QLatin1Char(' ') + tr("Not applied while the tensor is %1: float precisions "
+                                          "are not quantized onto a grid.")
+                                           .arg(QLatin1String(cwb::precisionInfo(precision).name));
+        return wrappedToolTip(text);
+    }
+    case PrecisionPlanModel::MethodRole:
+    case PrecisionPlanModel::ExplicitMethodRole:
+    case PrecisionPlanModel::DefaultMethodRole:
+        return i.isValid() ? i.data(role) : QVariant();
+    default:
+        return {};
+    }
+}
+
 int TensorTableModel::rowCount(const QModelIndex& parent) const {
     return parent.isValid() ? 0 : int(m_rows.size());
 }
@@ -45,6 +150,10 @@ QVariant TensorTableModel::data(const QModelIndex& index, int role) const {
     if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
         return {};
     const TensorRow& row = m_rows.at(index.row());
+    if (index.column() == Precision)
+        return precisionData(index.row(), role);
+    if (index.column() == Method)
+        return methodData(index.row(), role);
     switch (role) {
     case Qt::DisplayRole:
         return display(row, index.column());
@@ -119,6 +228,15 @@ QVariant TensorTableModel::headerData(int section, Qt::Orientation orientation, 
             return tr("How the file stores the weights");
         case Bytes:
             return tr("Bytes the tensor takes in the file, scales included");
+        case Precision:
+            return wrappedToolTip(
+                tr("The precision the plan gives the tensor: double-click to choose another, or "
+                   "select rows and set them together. Norms stay f32"));
+        case Method:
+            return wrappedToolTip(
+                tr("How the tensor is quantized to its precision: rtn, or a calibrated method "
+                   "(smoothquant, awq, gptq). In italics: the plan's default method, set over "
+                   "the table. Double-click to choose, or select rows and set them together"));
         }
     }
     if (role != Qt::DisplayRole)
@@ -134,6 +252,32 @@ QVariant TensorTableModel::headerData(int section, Qt::Orientation orientation, 
         return tr("Type");
     case Bytes:
         return tr("Bytes");
+    case Precision:
+        return tr("Precision");
+    case Method:
+        return tr("Method");
     }
     return {};
+}
+
+bool TensorTableModel::setData(const QModelIndex& index, const QVariant& value, int role) {
+    if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid) ||
+        (index.column() != Precision && index.column() != Method))
+        return false;
+    const QModelIndex i = planIndex(index.row());
+    // The plan model records the change on its undo stack and reports it back through
+    // dataChanged, which planRowsChanged() forwards.
+    if (index.column() == Method)
+        role = PrecisionPlanModel::MethodRole;
+    return i.isValid() && m_plan->setData(i, value, role);
+}
+
+Qt::ItemFlags TensorTableModel::flags(const QModelIndex& index) const {
+    Qt::ItemFlags f = QAbstractTableModel::flags(index);
+    if (index.isValid() && (index.column() == Precision || index.column() == Method)) {
+        const QModelIndex i = planIndex(index.row());
+        if (i.isValid())
+            f |= m_plan->flags(i) & Qt::ItemIsEditable;
+    }
+    return f;
 }

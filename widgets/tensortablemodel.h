@@ -5,11 +5,15 @@
 
 #include <QAbstractTableModel>
 
-// The weight tensors of one model, one row each, in file order.
+class PrecisionPlanModel;
+
+// The weight tensors of one model, one row each, in file order, and the precision and method the
+// plan being edited gives each: the Precision and Method columns show and edit the plan model's
+// rows, which follow the same order.
 class TensorTableModel : public QAbstractTableModel {
     Q_OBJECT
 public:
-    enum Column { Name, Shape, Parameters, Type, Bytes, ColumnCount };
+    enum Column { Name, Shape, Parameters, Type, Bytes, Precision, Method, ColumnCount };
     // Numbers for the numeric columns, and keys that order "blk.10" after "blk.9" for the rest.
     static constexpr int SortRole = Qt::UserRole + 1;
 
@@ -17,16 +21,26 @@ public:
 
     void setRows(QList<TensorRow> rows);
     const QList<TensorRow>& rows() const { return m_rows; }
+    // Without a plan model every tensor shows fp32 and rtn, and nothing is editable.
+    void setPlanModel(PrecisionPlanModel* plan);
+    PrecisionPlanModel* planModel() const { return m_plan; }
 
     int rowCount(const QModelIndex& parent = {}) const override;
     int columnCount(const QModelIndex& parent = {}) const override;
     QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override;
     QVariant headerData(int section, Qt::Orientation orientation,
                         int role = Qt::DisplayRole) const override;
+    bool setData(const QModelIndex& index, const QVariant& value, int role = Qt::EditRole) override;
+    Qt::ItemFlags flags(const QModelIndex& index) const override;
 
 private:
     QVariant display(const TensorRow& row, int column) const;
     QVariant sortKey(const TensorRow& row, int column) const;
+    QVariant precisionData(int row, int role) const;
+    QVariant methodData(int row, int role) const;
+    QModelIndex planIndex(int row) const;
+    void planRowsChanged(int first, int last);
 
     QList<TensorRow> m_rows;
+    PrecisionPlanModel* m_plan = nullptr;
 };

@@ -23,7 +23,14 @@ CWB_TARGET_AVX512 std::uint64_t readAvx512(const std::uint8_t* p, std::uint64_t 
             a[j] = _mm512_add_epi64(a[j], _mm512_load_si512(p + i + 64 * j));
     for (int j = 1; j < 8; ++j)
         a[0] = _mm512_add_epi64(a[0], a[j]);
-    return std::uint64_t(_mm512_reduce_add_epi64(a[0]));
+    // Sum the lanes as unsigned: the checksum wraps by design, and the intrinsic's reduction is
+    // signed arithmetic that would overflow.
+    alignas(64) std::uint64_t lanes[8];
+    _mm512_store_si512(lanes, a[0]);
+    std::uint64_t sum = 0;
+    for (const std::uint64_t lane : lanes)
+        sum += lane;
+    return sum;
 }
 
 std::uint64_t readPortable(const std::uint8_t* p, std::uint64_t bytes) {
