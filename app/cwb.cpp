@@ -5,17 +5,20 @@
 
 #include "version.h"
 
-#include <QCoreApplication>
+#include <QGuiApplication>
 
 #include <cstdio>
+#include <memory>
 
 using namespace cwb::cli;
 
 namespace {
 
 std::vector<Command> commands() {
-    return {infoCommand(), evalCommand(),     calibrateCommand(), benchCommand(),
-            runsCommand(), hardwareCommand(), costCommand()};
+    return {infoCommand(),   evalCommand(),      calibrateCommand(),   benchCommand(),
+            runsCommand(),   hardwareCommand(),  costCommand(),        quantizeCommand(),
+            reportCommand(), reproduceCommand(), sensitivityCommand(), searchCommand(),
+            pruneCommand(),  distillCommand()};
 }
 
 QString overview() {
@@ -37,7 +40,14 @@ int usage(const QString& message) {
 } // namespace
 
 int main(int argc, char** argv) {
-    QCoreApplication app(argc, argv);
+    // Rendering a PDF report lays out text, which needs a GUI application, though never a
+    // display.
+    const bool needsGui = argc > 1 && qstrcmp(argv[1], "report") == 0;
+    if (needsGui && qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM"))
+        qputenv("QT_QPA_PLATFORM", "offscreen");
+    const std::unique_ptr<QCoreApplication> app =
+        needsGui ? std::make_unique<QGuiApplication>(argc, argv)
+                 : std::make_unique<QCoreApplication>(argc, argv);
     QCoreApplication::setApplicationName(QStringLiteral("compression-workbench"));
     QCoreApplication::setApplicationVersion(QStringLiteral(CWB_VERSION));
     QStringList args = QCoreApplication::arguments().mid(1);

@@ -162,6 +162,8 @@ public:
         if (count > std::uint64_t(m_bytes.size() - m_at) / sizeof(T))
             return false;
         v.resize(std::size_t(count));
+        if (count == 0) // an empty vector's data() may be null, which memcpy must not get
+            return true;
         std::memcpy(v.data(), m_bytes.constData() + m_at, std::size_t(count) * sizeof(T));
         m_at += qsizetype(count * sizeof(T));
         return true;

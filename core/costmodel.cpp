@@ -120,4 +120,27 @@ std::optional<Efficiency> efficiencyOf(const RunRecord& b) {
     return e;
 }
 
+Result<Efficiency> efficiencyFromStore(RunStore& store, const RunRecord& run) {
+    auto benchmarks = store.list({{}, QStringLiteral("benchmark"), 0});
+    if (!benchmarks)
+        return benchmarks.error();
+    const RunRecord* best = nullptr;
+    for (const RunRecord& b : *benchmarks) {
+        if (b.status != RunStatus::Finished || !efficiencyOf(b))
+            continue;
+        const bool sameModel = b.model && run.model && b.model->sha256 == run.model->sha256;
+        const bool bestSame =
+            best && best->model && run.model && best->model->sha256 == run.model->sha256;
+        if (!best || sameModel || !bestSame)
+            best = &b;
+    }
+    if (best)
+        return *efficiencyOf(*best);
+    Efficiency e;
+    e.source = QStringLiteral(
+        "assumed (bandwidth 0.60, compute 0.50): no benchmark run on this machine yet; run "
+        "'cwb bench' to measure them");
+    return e;
+}
+
 } // namespace cwb

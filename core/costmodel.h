@@ -67,5 +67,8 @@ CostProjection projectCost(const ModelCost& model, const std::vector<HardwarePro
 std::optional<ModelCost> modelCostOf(const RunRecord& run);
 // Efficiencies from a benchmark run's metrics, if it has them.
 std::optional<Efficiency> efficiencyOf(const RunRecord& benchmark);
+// The efficiencies of the latest finished benchmark of `run`'s model in the store, else of the
+// latest benchmark at all, else the stated assumptions.
+Result<Efficiency> efficiencyFromStore(RunStore& store, const RunRecord& run);
 
 } // namespace cwb

@@ -66,6 +66,7 @@ struct Engine::Impl {
     const std::atomic<bool>* cancel = nullptr;
     ActivationObserver* observer = nullptr;
     int stopAfterLayer = -1;
+    std::function<void(int, std::span<const float>)> stageInput;
     dnnl::engine eng{dnnl::engine::kind::cpu, 0};
     stream strm{eng};
     std::map<std::pair<int, int>, matmul> primitives; // by {in, out}
@@ -101,6 +102,23 @@ struct Engine::Impl {
         lin.weights = memory({{in, out}, memory::data_type::f32, memory::format_tag::ba}, eng,
                              const_cast<float*>(w.values.data()));
         return lin;
+    }
+
+    // The matmuls of the current weights; primitives already made for a shape are reused.
+    void bind() {
+        layers.clear();
+        for (const LayerWeights& lw : weights.layers) {
+            Layer layer;
+            layer.q = makeLinear(lw.wq, c.dim, c.qDim());
+            layer.k = makeLinear(lw.wk, c.dim, c.kvDim());
+            layer.v = makeLinear(lw.wv, c.dim, c.kvDim());
+            layer.o = makeLinear(lw.wo, c.qDim(), c.dim);
+            layer.gate = makeLinear(lw.gate, c.dim, c.hiddenDim);
+            layer.up = makeLinear(lw.up, c.dim, c.hiddenDim);
+            layer.down = makeLinear(lw.down, c.hiddenDim, c.dim);
+            layers.push_back(layer);
+        }
+        classifier = makeLinear(weights.output, c.dim, c.vocabSize);
     }
 
     void run(const Linear& lin, const float* src, int m, float* dst) {
@@ -224,20 +242,8 @@ Result<std::unique_ptr<Engine>> Engine::create(WeightSet weights, const EngineOp
         impl->cancel = options.cancel;
         impl->observer = options.observer;
         impl->stopAfterLayer = options.stopAfterLayer;
-        const LlamaConfig& c = impl->c;
-        const WeightSet& w = impl->weights;
-        for (const LayerWeights& lw : w.layers) {
-            Impl::Layer layer;
-            layer.q = impl->makeLinear(lw.wq, c.dim, c.qDim());
-            layer.k = impl->makeLinear(lw.wk, c.dim, c.kvDim());
-            layer.v = impl->makeLinear(lw.wv, c.dim, c.kvDim());
-            layer.o = impl->makeLinear(lw.wo, c.qDim(), c.dim);
-            layer.gate = impl->makeLinear(lw.gate, c.dim, c.hiddenDim);
-            layer.up = impl->makeLinear(lw.up, c.dim, c.hiddenDim);
-            layer.down = impl->makeLinear(lw.down, c.hiddenDim, c.dim);
-            impl->layers.push_back(layer);
-        }
-        impl->classifier = impl->makeLinear(w.output, c.dim, c.vocabSize);
+        impl->stageInput = options.stageInput;
+        impl->bind();
     } catch (const dnnl::error& e) {
         return Error{
             QStringLiteral("oneDNN could not create the model's matmuls: %1").arg(e.what())};
@@ -245,13 +251,25 @@ Result<std::unique_ptr<Engine>> Engine::create(WeightSet weights, const EngineOp
     return std::unique_ptr<Engine>(new Engine(std::move(impl)));
 }
 
-Result<void> Engine::forward(KvCache& cache, std::span<const std::int32_t> tokens, int logitsFrom,
-                             std::vector<float>& logits) {
-    Impl& e = *d;
-    const LlamaConfig& c = e.c;
-    const int m = int(tokens.size());
+Result<void> Engine::setWeights(WeightSet weights) {
+    if (weights.config.dim != d->c.dim || weights.config.hiddenDim != d->c.hiddenDim ||
+        weights.config.layers != d->c.layers || weights.config.vocabSize != d->c.vocabSize ||
+        weights.config.heads != d->c.heads || weights.config.kvHeads != d->c.kvHeads ||
+        weights.config.headDim != d->c.headDim)
+        return Error{QStringLiteral("the new weights are of another model's shapes")};
+    try {
+        d->weights = std::move(weights);
+        d->bind();
+    } catch (const dnnl::error& e) {
+        return Error{
+            QStringLiteral("oneDNN could not create the model's matmuls: %1").arg(e.what())};
+    }
+    return {};
+}
+
+Result<void> Engine::checkCall(const KvCache& cache, int m, int logitsFrom) const {
     const int pos0 = cache.length();
-    if (m == 0)
+    if (m <= 0)
         return Error{QStringLiteral("no tokens to run")};
     if (pos0 + m > cache.capacity())
         return Error{QStringLiteral("%1 tokens after %2 exceed the context of %3")
@@ -261,26 +279,65 @@ Result<void> Engine::forward(KvCache& cache, std::span<const std::int32_t> token
     if (logitsFrom < 0 || logitsFrom > m)
         return Error{
             QStringLiteral("logits requested from position %1 of %2").arg(logitsFrom).arg(m)};
+    return {};
+}
+
+Result<void> Engine::forward(KvCache& cache, std::span<const std::int32_t> tokens, int logitsFrom,
+                             std::vector<float>& logits) {
+    Impl& e = *d;
+    const LlamaConfig& c = e.c;
+    const int m = int(tokens.size());
+    if (auto ok = checkCall(cache, m, logitsFrom); !ok)
+        return ok;
     for (std::int32_t t : tokens)
         if (t < 0 || t >= c.vocabSize)
             return Error{QStringLiteral("token id %1 is outside the vocabulary of %2")
                              .arg(t)
                              .arg(c.vocabSize)};
-
-    omp_set_num_threads(e.threads);
     e.reserve(m, cache.capacity());
+    for (int i = 0; i < m; ++i)
+        e.weights.embed(tokens[std::size_t(i)], e.x.data() + std::size_t(i) * std::size_t(c.dim));
+    return runStages(cache, 0, m, logitsFrom, logits);
+}
+
+Result<void> Engine::forwardFrom(KvCache& cache, int firstStage, std::span<const float> residual,
+                                 int m, int logitsFrom, std::vector<float>& logits) {
+    Impl& e = *d;
+    if (auto ok = checkCall(cache, m, logitsFrom); !ok)
+        return ok;
+    if (firstStage < 0 || firstStage > e.c.layers)
+        return Error{
+            QStringLiteral("stage %1 of a model of %2 blocks").arg(firstStage).arg(e.c.layers)};
+    if (residual.size() != std::size_t(m) * std::size_t(e.c.dim))
+        return Error{QStringLiteral("the residual holds %1 values, %2 rows of %3 were expected")
+                         .arg(residual.size())
+                         .arg(m)
+                         .arg(e.c.dim)};
+    e.reserve(m, cache.capacity());
+    std::copy(residual.begin(), residual.end(), e.x.begin());
+    return runStages(cache, firstStage, m, logitsFrom, logits);
+}
+
+Result<void> Engine::runStages(KvCache& cache, int firstStage, int m, int logitsFrom,
+                               std::vector<float>& logits) {
+    Impl& e = *d;
+    const LlamaConfig& c = e.c;
+    const int pos0 = cache.length();
+    omp_set_num_threads(e.threads);
     const std::size_t D = std::size_t(c.dim);
     const auto rowsOf = [](std::vector<float>& b, int row, int width) {
         return b.data() + std::size_t(row) * std::size_t(width);
     };
+    const auto stageInput = [&](int stage) {
+        if (e.stageInput)
+            e.stageInput(stage, std::span<const float>(e.x.data(), std::size_t(m) * D));
+    };
 
     try {
-        for (int i = 0; i < m; ++i)
-            e.weights.embed(tokens[std::size_t(i)], rowsOf(e.x, i, c.dim));
-
-        for (int l = 0; l < c.layers; ++l) {
+        for (int l = firstStage; l < c.layers; ++l) {
             if (e.cancel && e.cancel->load(std::memory_order_relaxed))
                 return cancelledError();
+            stageInput(l);
             const LayerWeights& lw = e.weights.layers[std::size_t(l)];
             const Impl::Layer& layer = e.layers[std::size_t(l)];
             for (int i = 0; i < m; ++i)
@@ -321,12 +378,14 @@ Result<void> Engine::forward(KvCache& cache, std::span<const std::int32_t> token
             for (std::size_t j = 0; j < std::size_t(m) * D; ++j)
                 e.x[j] += e.tmp[j];
             if (l == e.stopAfterLayer) {
+                stageInput(l + 1);
                 logits.clear();
                 cache.m_length = pos0 + m;
                 return {};
             }
         }
 
+        stageInput(c.layers);
         const int rows = m - logitsFrom;
         logits.resize(std::size_t(rows) * std::size_t(c.vocabSize));
         if (rows > 0) {

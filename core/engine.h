@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <vector>
@@ -38,6 +39,10 @@ struct EngineOptions {
     const std::atomic<bool>* cancel = nullptr; // polled between layers: a large model stops quickly
     ActivationObserver* observer = nullptr;    // sees every matmul input (calibration)
     int stopAfterLayer = -1;                   // ≥ 0: run blocks up to this one, no classifier
+    // Sees the residual stream (rows × dim) at the input of every stage: block l for l < layers,
+    // the final norm and classifier for l == layers. Sensitivity analysis keeps these so it can
+    // rerun a model from the block where its weights first differ.
+    std::function<void(int stage, std::span<const float> residual)> stageInput = nullptr;
 };
 
 // The f32 forward pass of a Llama-family model on oneDNN matmuls. Create it, and call it, on
@@ -56,9 +61,21 @@ public:
     // A cancelled call leaves the cache as it was.
     Result<void> forward(KvCache& cache, std::span<const std::int32_t> tokens, int logitsFrom,
                          std::vector<float>& logits);
+    // Runs other weights of the same shapes from now on, reusing the matmul primitives made for
+    // the old ones (sensitivity analysis runs hundreds of one-tensor variants of a model).
+    Result<void> setWeights(WeightSet weights);
+
+    // The same from stage `firstStage` on (0 ≤ firstStage ≤ layers): `residual` holds the m × dim
+    // residual stream at that stage's input, as stageInput saw it. Only the key and value cache
+    // of the stages run is written, and only those are read.
+    Result<void> forwardFrom(KvCache& cache, int firstStage, std::span<const float> residual, int m,
+                             int logitsFrom, std::vector<float>& logits);
 
 private:
     struct Impl;
+    Result<void> checkCall(const KvCache& cache, int m, int logitsFrom) const;
+    Result<void> runStages(KvCache& cache, int firstStage, int m, int logitsFrom,
+                           std::vector<float>& logits);
     explicit Engine(std::unique_ptr<Impl> impl);
     std::unique_ptr<Impl> d;
 };

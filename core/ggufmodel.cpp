@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "ggufmodel.h"
 
+#include "bytelevel.h"
+
 #include <QFileInfo>
 
 #include <cstring>
@@ -40,14 +42,51 @@ std::string spaceFromSentencePiece(const std::string& piece) {
     return out;
 }
 
+// GGUF's gpt2 vocabulary: merges, the pre-tokenizer named by tokenizer.ggml.pre, added tokens.
+Result<void> readByteLevel(const GgufMetadata& m, Tokenizer::Vocabulary& v) {
+    v.model = TokenizerModel::ByteLevel;
+    const GgufArray* merges = m.array(QStringLiteral("tokenizer.ggml.merges"));
+    if (!merges || merges->elementType != GgufType::String)
+        return Error{QStringLiteral("tokenizer.ggml.merges is missing or not a list of strings")};
+    v.merges.reserve(merges->strings.size());
+    for (const std::string& merge : merges->strings) {
+        const std::size_t space = merge.find(' ', 1);
+        if (space == std::string::npos || space + 1 >= merge.size())
+            return Error{QStringLiteral("tokenizer.ggml.merges entry %1 is not two pieces")
+                             .arg(v.merges.size() + 1)};
+        v.merges.emplace_back(bytesFromByteLevel(std::string_view(merge).substr(0, space)),
+                              bytesFromByteLevel(std::string_view(merge).substr(space + 1)));
+    }
+    const std::string pre = m.string(QStringLiteral("tokenizer.ggml.pre")).value_or("default");
+    v.splitPatterns = byteLevelPatterns(pre);
+    if (v.splitPatterns.isEmpty())
+        return Error{QStringLiteral("tokenizer.ggml.pre = \"%1\" is not a pre-tokenizer we know")
+                         .arg(QString::fromStdString(pre))};
+    v.wholeWordsFirst = pre == "llama-bpe" || pre == "llama3";
+    v.dummyPrefix = false;
+    const GgufValue* addBos = m.find(QStringLiteral("tokenizer.ggml.add_bos_token"));
+    const bool* addsBos = addBos ? std::get_if<bool>(&addBos->value) : nullptr;
+    v.addBos = addsBos && *addsBos;
+    for (std::size_t id = 0; id < v.pieces.size(); ++id) {
+        if (v.kinds[id] != TokenKind::UserDefined && v.kinds[id] != TokenKind::Control)
+            continue;
+        v.pieces[id] = m.array(QStringLiteral("tokenizer.ggml.tokens"))->strings[id]; // verbatim
+        if (v.kinds[id] == TokenKind::UserDefined && !v.pieces[id].empty())
+            v.literals.push_back(std::int32_t(id)); // as llama.cpp, which finds them in any text
+    }
+    return {};
+}
+
 Result<Tokenizer> readVocabulary(const GgufMetadata& m) {
     const auto kind = m.string(QStringLiteral("tokenizer.ggml.model"));
     if (!kind)
         return Error{QStringLiteral("the file has no tokenizer (tokenizer.ggml.model is missing)")};
-    if (*kind != "llama")
+    if (*kind != "llama" && *kind != "gpt2")
         return Error{QStringLiteral("tokenizer.ggml.model = \"%1\" is not supported yet (only "
-                                    "\"llama\", SentencePiece-style BPE)")
+                                    "\"llama\", SentencePiece-style BPE, and \"gpt2\", "
+                                    "byte-level BPE)")
                          .arg(QString::fromStdString(*kind))};
+    const bool byteLevel = *kind == "gpt2";
     const GgufArray* tokens = m.array(QStringLiteral("tokenizer.ggml.tokens"));
     if (!tokens || tokens->elementType != GgufType::String || tokens->count == 0)
         return Error{QStringLiteral("tokenizer.ggml.tokens is missing or not a list of strings")};
@@ -56,7 +95,7 @@ Result<Tokenizer> readVocabulary(const GgufMetadata& m) {
     Tokenizer::Vocabulary v;
     v.pieces.reserve(n);
     for (const auto& t : tokens->strings)
-        v.pieces.push_back(spaceFromSentencePiece(t));
+        v.pieces.push_back(byteLevel ? bytesFromByteLevel(t) : spaceFromSentencePiece(t));
     v.scores.assign(n, 0.0f);
     if (const GgufArray* scores = m.array(QStringLiteral("tokenizer.ggml.scores"))) {
         if (scores->elementType != GgufType::F32 || scores->count != n)
@@ -83,15 +122,18 @@ Result<Tokenizer> readVocabulary(const GgufMetadata& m) {
             return Error{QStringLiteral("%1 is not a token id of the vocabulary").arg(k)};
         return std::int32_t(*id);
     };
-    auto bos = special("tokenizer.ggml.bos_token_id", 1);
-    auto eos = special("tokenizer.ggml.eos_token_id", 2);
-    auto unk = special("tokenizer.ggml.unknown_token_id", 0);
+    auto bos = special("tokenizer.ggml.bos_token_id", byteLevel ? -1 : 1);
+    auto eos = special("tokenizer.ggml.eos_token_id", byteLevel ? -1 : 2);
+    auto unk = special("tokenizer.ggml.unknown_token_id", byteLevel ? -1 : 0);
     for (const auto* r : {&bos, &eos, &unk})
         if (!*r)
             return r->error();
     v.bos = *bos;
     v.eos = *eos;
     v.unk = *unk;
+    if (byteLevel)
+        if (auto r = readByteLevel(m, v); !r)
+            return r.error();
     return Tokenizer::create(std::move(v));
 }
 

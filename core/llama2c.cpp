@@ -89,7 +89,9 @@ Result<std::shared_ptr<const Model>> loadLlama2c(const QString& path, const Load
         return headerError(path, QStringLiteral("llama2.c export version %1 is not supported; "
                                                 "export with --version 0")
                                      .arg(h[1]));
-    auto [dim, hidden, layers, heads, kvHeads, vocab, seqLen] = h;
+    // Named variables, not a structured binding: lambdas below capture them.
+    std::int32_t dim = h[0], hidden = h[1], layers = h[2], heads = h[3], kvHeads = h[4],
+                 vocab = h[5], seqLen = h[6];
     const bool shared = vocab > 0;
     vocab = vocab < 0 && vocab > -kLimitVocab ? -vocab : vocab; // never negate INT32_MIN
     if (dim <= 0 || dim > kLimitDim || hidden <= 0 || hidden > kLimitDim * 8 || layers <= 0 ||

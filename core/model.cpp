@@ -2,6 +2,7 @@
 #include "model.h"
 
 #include "ggufmodel.h"
+#include "hfmodel.h"
 #include "llama2c.h"
 
 #include <QFile>
@@ -87,6 +88,8 @@ Result<void> validateLlamaTensors(const Model& model) {
 
 Result<std::shared_ptr<const Model>> loadModel(const QString& path, const LoadOptions& options) {
     QFile file(path);
+    if (QFileInfo(path).isDir() || isHfFolder(path))
+        return loadHfModel(path);
     if (!QFileInfo(path).isFile())
         return Error{QStringLiteral("%1: no such file").arg(path)};
     if (!file.open(QIODevice::ReadOnly))

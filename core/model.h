@@ -16,7 +16,7 @@
 
 namespace cwb {
 
-enum class ModelFormat { Llama2c, Gguf };
+enum class ModelFormat { Llama2c, Gguf, HuggingFace };
 
 // A loaded model: its configuration, tokenizer and weight tensors under their canonical GGUF
 // names. Weights stay in the memory-mapped files, which the model keeps alive. Immutable once
@@ -32,6 +32,8 @@ struct Model {
     GgufMetadata metadata;       // GGUF files only
     QStringList warnings;        // things the user should know that did not stop loading
     std::vector<std::shared_ptr<const MappedFile>> files;
+    // Tensor bytes made on load (Hugging Face Q and K rows reordered); tensors point into them.
+    std::vector<std::shared_ptr<const std::vector<std::uint8_t>>> buffers;
 
     const Tensor* find(const QString& name) const;
     std::int64_t parameterCount() const;
@@ -43,7 +45,8 @@ struct LoadOptions {
     QString tokenizerPath; // for llama2.c checkpoints; found beside the model if empty
 };
 
-// Opens a llama2.c checkpoint or a GGUF file, told apart by content, not by name.
+// Opens a llama2.c checkpoint or a GGUF file, told apart by content, not by name, or a Hugging
+// Face model folder (the folder, or its config.json or a safetensors file in it).
 Result<std::shared_ptr<const Model>> loadModel(const QString& path,
                                                const LoadOptions& options = {});
 

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "plan.h"
 
+#include "textfile.h"
+
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QMap>
-#include <QSaveFile>
 
 namespace cwb {
 namespace {
@@ -213,13 +214,7 @@ Result<Plan> loadPlanFile(const QString& path) {
 }
 
 Result<void> savePlanFile(const Plan& plan, const QString& path) {
-    QSaveFile f(path);
-    if (!f.open(QIODevice::WriteOnly))
-        return Error{QStringLiteral("%1: cannot write: %2").arg(path, f.errorString())};
-    const QByteArray bytes = QJsonDocument(plan.toJson()).toJson(QJsonDocument::Indented);
-    if (f.write(bytes) != bytes.size() || !f.commit())
-        return Error{QStringLiteral("%1: cannot write: %2").arg(path, f.errorString())};
-    return {};
+    return writeFileAtomically(path, QJsonDocument(plan.toJson()).toJson(QJsonDocument::Indented));
 }
 
 const TensorChoice* ResolvedPlan::find(const QString& name) const {

@@ -24,6 +24,13 @@ Progress slice(const Progress& outer, double from, double to, const QString& pas
     return p;
 }
 
+Result<std::unique_ptr<Engine>> makeEngine(WeightSet weights, int threads,
+                                           const Progress& progress) {
+    return Engine::create(std::move(weights), EngineOptions{threads, progress.cancel});
+}
+
+} // namespace
+
 QString baselineKey(const QString& modelSha, const QString& textSha, const EvalOptions& o,
                     int threads) {
     QCryptographicHash h(QCryptographicHash::Sha256);
@@ -37,13 +44,6 @@ QString baselineKey(const QString& modelSha, const QString& textSha, const EvalO
     h.addData(identity.toUtf8());
     return QString::fromLatin1(h.result().toHex());
 }
-
-Result<std::unique_ptr<Engine>> makeEngine(WeightSet weights, int threads,
-                                           const Progress& progress) {
-    return Engine::create(std::move(weights), EngineOptions{threads, progress.cancel});
-}
-
-} // namespace
 
 Result<PlanEvaluation> evaluatePlan(const Model& model, const QByteArray& text, const Plan& plan,
                                     const PlanEvaluationOptions& options,

@@ -41,6 +41,11 @@ struct PlanEvaluationOptions {
     const CalibrationStats* stats = nullptr; // for plans whose methods need calibration
 };
 
+// The baseline cache's key for the FP32 logits of a model and text evaluated with these settings:
+// every evaluation against FP32 (plans, sensitivity) shares the same cached logits.
+QString baselineKey(const QString& modelSha, const QString& textSha, const EvalOptions& options,
+                    int threads);
+
 // Evaluates `plan` on `text`: the FP32 logits come from the baseline cache (or are computed once
 // and stored), the plan's weights are quantized and evaluated, and every scored token is compared.
 Result<PlanEvaluation> evaluatePlan(const Model& model, const QByteArray& text, const Plan& plan,

@@ -481,4 +481,19 @@ std::vector<float> dequantizeMatrix(const QuantizedMatrix& m) {
     return out;
 }
 
+std::uint32_t precisionRgb(PrecisionId id) {
+    switch (precisionInfo(id).weightBits) {
+    case 32:
+        return 0x8a8f98;
+    case 16:
+        return 0x4a7fc1;
+    case 8:
+        return 0x2e9d6e;
+    case 4:
+        return 0xd08c1a;
+    default:
+        return 0xc8463d;
+    }
+}
+
 } // namespace cwb

@@ -70,6 +70,9 @@ struct PrecisionInfo {
 std::span<const PrecisionInfo> precisions();
 const PrecisionInfo& precisionInfo(PrecisionId id);
 std::optional<PrecisionId> precisionByName(const QString& name);
+// The colour every view and report draws the precision in (0xRRGGBB), by its weight bits: grey
+// 32, blue 16, green 8, amber 4, red below.
+std::uint32_t precisionRgb(PrecisionId id);
 QStringList precisionNames();
 
 // Values sharing one grid along a row: the group size, or the whole row for per-channel formats.

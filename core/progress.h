@@ -20,6 +20,17 @@ struct Progress {
         if (report)
             report(fraction, stage);
     }
+    // A sub-range [from, to) of this progress bar, its stages named after `pass` if given.
+    Progress slice(double from, double to, const QString& pass = {}) const {
+        Progress p;
+        p.cancel = cancel;
+        if (report)
+            p.report = [outer = *this, from, to, pass](double f, const QString& stage) {
+                outer(from + (to - from) * f,
+                      pass.isEmpty() ? stage : pass + QStringLiteral(": ") + stage);
+            };
+        return p;
+    }
 };
 
 } // namespace cwb

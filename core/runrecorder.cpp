@@ -3,6 +3,7 @@
 
 #include "fingerprint.h"
 #include "modelsummary.h"
+#include "quanterror.h"
 #include "systeminfo.h"
 #include "version.h"
 
@@ -107,6 +108,9 @@ std::vector<TensorResult> tensorResultsOf(const Model& model, const ResolvedPlan
         r.precision = QLatin1String(precisionInfo(id).name);
         r.method = methodName(c ? c->method : QuantMethod::Rtn);
         r.bytes = packedRowBytes(id, t.rowLength()) * std::uint64_t(t.rows());
+        if (id != PrecisionId::Fp32 && t.isMatrix())
+            if (auto e = relativeQuantError(t, id))
+                r.quantError = *e;
         out.push_back(r);
     }
     return out;

@@ -21,6 +21,9 @@ ModelIdentity modelIdentity(const Model& model);
 std::map<QString, MetricValue> metricsOf(const PerplexityResult& r);
 std::map<QString, MetricValue> metricsOf(const PlanEvaluation& e);
 std::map<QString, MetricValue> metricsOf(const BenchResult& r, const SizeSummary& size);
+// Each tensor's precision, method and bytes, and for a quantized matrix its quantization error:
+// the relative RMS error of round-to-nearest at its precision (what the method starts from; the
+// method's own gain shows in the run's KLD).
 std::vector<TensorResult> tensorResultsOf(const Model& model, const ResolvedPlan& plan);
 
 // Records one run from start to end. A recorder destroyed before finish() marks its run failed,

@@ -4,6 +4,7 @@
 #include <QCryptographicHash>
 #include <QFile>
 #include <QFileInfo>
+#include <QSaveFile>
 
 namespace cwb {
 
@@ -71,6 +72,15 @@ Result<QByteArray> readTextFile(const QString& path) {
 
 QString sha256Hex(const QByteArray& bytes) {
     return QString::fromLatin1(QCryptographicHash::hash(bytes, QCryptographicHash::Sha256).toHex());
+}
+
+Result<void> writeFileAtomically(const QString& path, const QByteArray& bytes) {
+    QSaveFile f(path);
+    if (!f.open(QIODevice::WriteOnly))
+        return Error{QStringLiteral("%1: cannot write: %2").arg(path, f.errorString())};
+    if (f.write(bytes) != bytes.size() || !f.commit())
+        return Error{QStringLiteral("%1: cannot write: %2").arg(path, f.errorString())};
+    return {};
 }
 
 } // namespace cwb

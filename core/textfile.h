@@ -23,4 +23,8 @@ Result<QByteArray> readTextFile(const QString& path);
 // A text's identity for records and caches.
 QString sha256Hex(const QByteArray& bytes);
 
+// Writes `bytes` to a temporary file beside `path` and renames it over `path`: a full disk or a
+// failed write leaves no partial file and the old one intact.
+Result<void> writeFileAtomically(const QString& path, const QByteArray& bytes);
+
 } // namespace cwb

@@ -55,4 +55,14 @@ MismatchCheck compareTokenDistributions(std::span<const std::uint64_t> a,
     return check;
 }
 
+QJsonObject MismatchCheck::toJson() const {
+    return QJsonObject{{QStringLiteral("divergence_bits"), divergenceBits},
+                       {QStringLiteral("threshold_bits"), thresholdBits},
+                       {QStringLiteral("chance_bits"), chanceBits},
+                       {QStringLiteral("calibration_tokens"), qint64(calibrationTokens)},
+                       {QStringLiteral("evaluation_tokens"), qint64(evaluationTokens)},
+                       {QStringLiteral("mismatched"), mismatched},
+                       {QStringLiteral("message"), message()}};
+}
+
 } // namespace cwb

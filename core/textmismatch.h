@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
+#include <QJsonObject>
 #include <QString>
 
 #include <cstdint>
@@ -18,6 +19,7 @@ struct MismatchCheck {
     std::uint64_t evaluationTokens = 0;
     bool mismatched = false;
     QString message() const; // one line, with the number and the threshold
+    QJsonObject toJson() const;
 };
 
 // The base threshold, from measurements with stories260K's 512-token vocabulary on 8,192-token

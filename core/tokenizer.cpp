@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "tokenizer.h"
 
+#include "bytelevel.h"
+
+#include <algorithm>
 #include <queue>
 
 namespace cwb {
@@ -71,9 +74,10 @@ Result<Tokenizer> Tokenizer::create(Vocabulary vocabulary) {
     t.m_vocab = std::move(vocabulary);
     t.m_byteToken.fill(-1);
     const auto& pieces = t.m_vocab.pieces;
+    const bool sentencePiece = t.m_vocab.model == TokenizerModel::SentencePiece;
     for (std::size_t id = 0; id < n; ++id) {
         const TokenKind kind = t.m_vocab.kinds[id];
-        const int byte = byteOfPiece(pieces[id]);
+        const int byte = sentencePiece ? byteOfPiece(pieces[id]) : -1;
         if (byte >= 0 && (kind == TokenKind::Byte || kind == TokenKind::Normal)) {
             if (t.m_byteToken[std::size_t(byte)] < 0) {
                 t.m_byteToken[std::size_t(byte)] = std::int32_t(id);
@@ -88,22 +92,145 @@ Result<Tokenizer> Tokenizer::create(Vocabulary vocabulary) {
             continue;
         t.m_lookup.emplace(std::string_view(pieces[id]), std::int32_t(id)); // first id wins
     }
+    if (auto r = t.prepareMergesAndSplits(); !r)
+        return r.error();
     return t;
+}
+
+Result<void> Tokenizer::prepareMergesAndSplits() {
+    const auto& merges = m_vocab.merges;
+    if (merges.size() > std::size_t(1) << 24) // ranks are exact as float scores up to here
+        return Error{QStringLiteral("the tokenizer lists %1 merges; at most 16777216 are "
+                                    "supported")
+                         .arg(merges.size())};
+    m_merges.reserve(merges.size());
+    for (std::size_t rank = 0; rank < merges.size(); ++rank) {
+        const auto& [left, right] = merges[rank];
+        const auto l = m_lookup.find(left);
+        const auto r = m_lookup.find(right);
+        const auto joined = m_lookup.find(left + right);
+        if (l == m_lookup.end() || r == m_lookup.end() || joined == m_lookup.end())
+            return Error{QStringLiteral("merge %1 (\"%2\" + \"%3\") joins pieces that are not in "
+                                        "the vocabulary")
+                             .arg(rank + 1)
+                             .arg(QString::fromStdString(left), QString::fromStdString(right))};
+        const std::uint64_t key =
+            std::uint64_t(std::uint32_t(l->second)) << 32 | std::uint32_t(r->second);
+        m_merges.emplace(key, Merge{std::int32_t(rank), joined->second}); // first rank wins
+    }
+    for (const QString& pattern : m_vocab.splitPatterns) {
+        QRegularExpression re(pattern, QRegularExpression::UseUnicodePropertiesOption);
+        if (!re.isValid())
+            return Error{QStringLiteral("the pre-tokenizer pattern %1 is not a valid regular "
+                                        "expression: %2")
+                             .arg(pattern, re.errorString())};
+        re.optimize();
+        m_split.push_back(std::move(re));
+    }
+    auto& literals = m_vocab.literals;
+    for (std::int32_t id : literals)
+        if (id < 0 || id >= vocabSize() || m_vocab.pieces[std::size_t(id)].empty())
+            return Error{QStringLiteral("added token %1 is not a piece of the vocabulary").arg(id)};
+    // Longest first, so that a literal that begins another is not matched in its place.
+    std::stable_sort(literals.begin(), literals.end(), [this](std::int32_t a, std::int32_t b) {
+        return m_vocab.pieces[std::size_t(a)].size() > m_vocab.pieces[std::size_t(b)].size();
+    });
+    return {};
+}
+
+QString Tokenizer::kindName() const {
+    return m_vocab.model == TokenizerModel::ByteLevel ? QStringLiteral("byte-level BPE")
+                                                      : QStringLiteral("SentencePiece BPE");
+}
+
+QString Tokenizer::kindId() const {
+    return m_vocab.model == TokenizerModel::ByteLevel ? QStringLiteral("byte-level-bpe")
+                                                      : QStringLiteral("sentencepiece-bpe");
 }
 
 std::vector<std::int32_t> Tokenizer::encode(std::string_view text, bool addBos) const {
     std::vector<std::int32_t> out;
-    if (addBos && m_vocab.bos >= 0)
+    if (addBos && m_vocab.addBos && m_vocab.bos >= 0)
         out.push_back(m_vocab.bos);
     if (text.empty())
         return out;
+    if (m_vocab.literals.empty()) {
+        encodeSegment(text, true, out);
+        return out;
+    }
+    // Added tokens are cut out of the text first; the text between them is encoded alone.
+    std::array<bool, 256> mayStart{};
+    for (std::int32_t id : m_vocab.literals)
+        mayStart[std::uint8_t(m_vocab.pieces[std::size_t(id)][0])] = true;
+    std::size_t segment = 0;
+    for (std::size_t i = 0; i < text.size();) {
+        std::int32_t found = -1;
+        if (mayStart[std::uint8_t(text[i])])
+            for (std::int32_t id : m_vocab.literals)
+                if (text.substr(i).starts_with(m_vocab.pieces[std::size_t(id)])) {
+                    found = id;
+                    break;
+                }
+        if (found < 0) {
+            ++i;
+            continue;
+        }
+        if (i > segment)
+            encodeSegment(text.substr(segment, i - segment), segment == 0, out);
+        out.push_back(found);
+        i += m_vocab.pieces[std::size_t(found)].size();
+        segment = i;
+    }
+    if (segment < text.size())
+        encodeSegment(text.substr(segment), segment == 0, out);
+    return out;
+}
 
+void Tokenizer::encodeSegment(std::string_view text, bool atStart,
+                              std::vector<std::int32_t>& out) const {
+    if (m_vocab.model == TokenizerModel::ByteLevel) {
+        std::string normalized;
+        if (m_vocab.nfc) {
+            normalized = QString::fromUtf8(text.data(), qsizetype(text.size()))
+                             .normalized(QString::NormalizationForm_C)
+                             .toStdString();
+            text = normalized;
+        }
+        const auto pieces = m_split.empty()
+                                ? std::vector<std::pair<std::size_t, std::size_t>>{{0, text.size()}}
+                                : splitByPatterns(text, m_split);
+        for (const auto& [begin, end] : pieces) {
+            const std::string_view piece = text.substr(begin, end - begin);
+            const auto whole = m_vocab.wholeWordsFirst ? m_lookup.find(piece) : m_lookup.end();
+            if (whole != m_lookup.end())
+                out.push_back(whole->second);
+            else
+                mergeWord(piece, true, out);
+        }
+        return;
+    }
     std::string padded;
     padded.reserve(text.size() + 1);
-    padded.push_back(' '); // SentencePiece's dummy prefix
+    if (m_vocab.dummyPrefix && (atStart || !m_vocab.prefixFirstOnly))
+        padded.push_back(' '); // SentencePiece's dummy prefix
     padded.append(text);
     const std::string_view s(padded);
+    if (!m_vocab.splitAtSpaces) {
+        mergeWord(s, false, out);
+        return;
+    }
+    std::size_t word = 0;
+    for (std::size_t i = 1; i <= s.size(); ++i)
+        if (i == s.size() || s[i] == ' ') {
+            mergeWord(s.substr(word, i - word), false, out);
+            word = i;
+        }
+}
 
+void Tokenizer::mergeWord(std::string_view s, bool byteSymbols,
+                          std::vector<std::int32_t>& out) const {
+    if (s.empty())
+        return;
     std::vector<Symbol> symbols;
     symbols.reserve(s.size());
     auto addSymbol = [&](std::int32_t id, std::size_t start, std::size_t length, bool mergeable) {
@@ -111,8 +238,17 @@ std::vector<std::int32_t> Tokenizer::encode(std::string_view text, bool addBos) 
         symbols.push_back(
             {id, std::uint32_t(start), std::uint32_t(length), index - 1, index + 1, mergeable});
     };
+    if (byteSymbols) {
+        for (std::size_t i = 0; i < s.size(); ++i) {
+            const auto found = m_lookup.find(s.substr(i, 1));
+            if (found != m_lookup.end())
+                addSymbol(found->second, i, 1, true);
+            else if (m_vocab.unk >= 0)
+                addSymbol(m_vocab.unk, i, 1, false);
+        }
+    }
     // Characters: a lead byte and up to three continuation bytes, as llama2.c groups them.
-    for (std::size_t i = 0; i < s.size();) {
+    for (std::size_t i = 0; i < s.size() && !byteSymbols;) {
         std::size_t length = 1;
         while (i + length < s.size() && length < 4 && (std::uint8_t(s[i + length]) & 0xc0) == 0x80)
             ++length;
@@ -131,9 +267,10 @@ std::vector<std::int32_t> Tokenizer::encode(std::string_view text, bool addBos) 
         i += length;
     }
     if (symbols.empty())
-        return out;
+        return;
     symbols.back().next = -1;
 
+    const bool ranked = m_vocab.model == TokenizerModel::ByteLevel || !m_vocab.merges.empty();
     std::priority_queue<Candidate, std::vector<Candidate>, CandidateOrder> queue;
     auto tryPair = [&](std::int32_t left, std::int32_t right) {
         if (left < 0 || right < 0)
@@ -142,6 +279,14 @@ std::vector<std::int32_t> Tokenizer::encode(std::string_view text, bool addBos) 
         const Symbol& b = symbols[std::size_t(right)];
         if (!a.mergeable || !b.mergeable)
             return;
+        if (ranked) { // the merge listed first goes first: its rank is its score
+            const auto m =
+                m_merges.find(std::uint64_t(std::uint32_t(a.id)) << 32 | std::uint32_t(b.id));
+            if (m != m_merges.end())
+                queue.push(
+                    {-float(m->second.rank), left, right, a.length + b.length, m->second.id});
+            return;
+        }
         const auto found = m_lookup.find(s.substr(a.start, a.length + b.length));
         if (found == m_lookup.end())
             return;
@@ -173,7 +318,6 @@ std::vector<std::int32_t> Tokenizer::encode(std::string_view text, bool addBos) 
 
     for (std::int32_t i = 0; i >= 0; i = symbols[std::size_t(i)].next)
         out.push_back(symbols[std::size_t(i)].id);
-    return out;
 }
 
 std::string Tokenizer::decode(std::int32_t previous, std::int32_t id) const {
@@ -183,7 +327,8 @@ std::string Tokenizer::decode(std::int32_t previous, std::int32_t id) const {
     const int byte = byteOfPiece(p);
     if (byte >= 0)
         return std::string(1, char(byte));
-    if (previous == m_vocab.bos && !p.empty() && p[0] == ' ')
+    if (m_vocab.model == TokenizerModel::SentencePiece && previous == m_vocab.bos && !p.empty() &&
+        p[0] == ' ')
         return p.substr(1);
     return p;
 }

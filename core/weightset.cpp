@@ -2,6 +2,7 @@
 #include "weightset.h"
 
 #include "quantmethods.h"
+#include "tensorvalues.h"
 
 #include <QCryptographicHash>
 
@@ -11,22 +12,6 @@
 
 namespace cwb {
 namespace {
-
-// The tensor as f32: in place if it is stored so, else decoded into `scratch`.
-std::span<const float> decoded(const Tensor& t, std::vector<float>& scratch) {
-    const auto n = std::size_t(t.elements());
-    const bool aligned = reinterpret_cast<std::uintptr_t>(t.data.data()) % alignof(float) == 0;
-    if (t.type == StoredType::F32 && aligned)
-        return {reinterpret_cast<const float*>(t.data.data()), n};
-    std::vector<float>& out = scratch;
-    out.resize(n);
-    const StoredTypeTraits& traits = traitsOf(t.type);
-    const std::size_t rowLen = std::size_t(t.rowLength());
-    const std::size_t rowSize = rowBytes(traits, rowLen);
-    for (std::size_t r = 0; r < n / rowLen; ++r)
-        traits.dequantize(t.data.data() + r * rowSize, std::span(out).subspan(r * rowLen, rowLen));
-    return out;
-}
 
 // Calls `matrix` for every weight matrix and `vector` for every norm, in the engine's order, and
 // checks that nothing is missing.
@@ -85,6 +70,7 @@ Result<WeightSet> WeightSet::fromPlan(const Model& model, const ResolvedPlan& pl
         return methods.error();
     WeightSet ws;
     ws.m_files = model.files;
+    ws.m_buffers = model.buffers;
     Error failure;
     // Values the methods changed, or the model's own, decoded if need be.
     auto f32 = [&](const QString& name) -> std::span<const float> {
@@ -94,7 +80,7 @@ Result<WeightSet> WeightSet::fromPlan(const Model& model, const ResolvedPlan& pl
         if (!t)
             return {};
         std::vector<float> scratch; // moving it keeps its buffer, and so the span
-        const std::span<const float> values = decoded(*t, scratch);
+        const std::span<const float> values = decodedValues(*t, scratch);
         ws.m_owned.push_back(std::move(scratch));
         return values;
     };
@@ -142,6 +128,7 @@ WeightSet::withValues(const Model& model,
                       const std::function<std::span<const float>(const QString&)>& values) {
     WeightSet ws;
     ws.m_files = model.files;
+    ws.m_buffers = model.buffers;
     auto f32 = [&](const QString& name) -> std::span<const float> {
         if (const auto v = values(name); !v.empty())
             return v;
@@ -149,9 +136,9 @@ WeightSet::withValues(const Model& model,
         if (!t)
             return {};
         std::vector<float> scratch;
-        const std::span<const float> decodedValues = decoded(*t, scratch);
+        const std::span<const float> own = decodedValues(*t, scratch);
         ws.m_owned.push_back(std::move(scratch));
-        return decodedValues;
+        return own;
     };
     auto matrix = [&](const QString& name) -> MatrixWeights { return {f32(name), nullptr}; };
     if (auto r = fill(ws, model, matrix, f32, {}); !r)

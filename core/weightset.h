@@ -74,6 +74,7 @@ public:
 
 private:
     std::vector<std::shared_ptr<const MappedFile>> m_files; // the spans above may point into these
+    std::vector<std::shared_ptr<const std::vector<std::uint8_t>>> m_buffers; // ... and these
     std::vector<std::vector<float>> m_owned;
 };
 

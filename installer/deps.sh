@@ -5,10 +5,12 @@
 set -eu
 
 packages="cmake ninja-build g++ git pkg-config
-  qt6-base-dev qt6-base-dev-tools libqt6sql6-sqlite libqcustomplot-dev libdnnl-dev libsqlite3-dev
+  qt6-base-dev qt6-base-dev-tools qt6-svg-dev libqt6sql6-sqlite libqcustomplot-dev libdnnl-dev
+  libsqlite3-dev
   libgl-dev fonts-dejavu-core"
 if [ "${1:-}" = "--tests" ]; then
-  packages="$packages clang-format xvfb xauth"
+  packages="$packages clang-format xvfb xauth poppler-utils python3 python3-jsonschema sqlite3
+    clang libclang-rt-14-dev libomp-dev"
 fi
 
 sudo=""

@@ -4,9 +4,12 @@
 #include "calibrationsitesmodel.h"
 #include "errordialog.h"
 #include "fingerprint.h"
+#include "jobrecords.h"
 #include "jobrunner.h"
 #include "modelsummary.h"
 #include "resources.h"
+#include "runlibrary.h"
+#include "runrecording.h"
 #include "tooltip.h"
 
 #include <QCheckBox>
@@ -221,8 +224,17 @@ void CalibrationPanel::calibrate() {
     if (!m_model || isRunning() || m_workerBusy)
         return;
     const CalibrationRequest r = request();
-    m_job = m_jobs->start(this, [this, r](const cwb::Progress& progress) {
-        auto run = runCalibration(r, progress);
+    const RunRecording recording = m_runs ? m_runs->recording() : RunRecording();
+    m_job = m_jobs->start(this, [this, r, recording](const cwb::Progress& progress) {
+        // Recorded as `cwb calibrate` records it, from when the text is read.
+        std::unique_ptr<RecordedRun> recorded;
+        auto run = runCalibration(r, progress, [&](const cwb::CalibrationText& text) {
+            recorded = RecordedRun::begin(recording, calibrationRecord(*r.model, text, r.options));
+        });
+        if (recorded && run)
+            recorded->finish(calibrationOutcome(*run));
+        else if (recorded)
+            recorded->fail(run.error());
         return JobRunner::Delivery([this, run] { finish(run); });
     });
     m_progress->setValue(0);

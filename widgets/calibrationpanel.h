@@ -11,6 +11,7 @@
 class CalibrationSitesModel;
 class JobRunner;
 class QCheckBox;
+class RunLibrary;
 class QLabel;
 class QLineEdit;
 class QProgressBar;
@@ -39,6 +40,8 @@ public:
     void setOptions(const cwb::CalibrationOptions& options);
     cwb::CalibrationOptions options() const;
     void setCacheDir(const QString& dir) { m_cacheDir = dir; }
+    // Where calibrations are recorded as runs (none: not recorded).
+    void setRunLibrary(RunLibrary* runs) { m_runs = runs; }
 
     std::shared_ptr<const cwb::CalibrationStats> statistics() const { return m_stats; }
     bool isRunning() const { return m_job != 0; }
@@ -94,6 +97,7 @@ private:
     bool m_workerBusy = false;
     QString m_textPath;
     QString m_cacheDir;
+    RunLibrary* m_runs = nullptr;
 
     QWidget* m_options = nullptr;
     QLineEdit* m_text = nullptr;

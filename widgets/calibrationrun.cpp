@@ -26,14 +26,17 @@ QString cacheFileName(const QString& modelSha, const QString& textSha,
 
 } // namespace
 
-cwb::Result<CalibrationRun> runCalibration(const CalibrationRequest& request,
-                                           const cwb::Progress& progress) {
+cwb::Result<CalibrationRun>
+runCalibration(const CalibrationRequest& request, const cwb::Progress& progress,
+               const std::function<void(const cwb::CalibrationText&)>& textRead) {
     QElapsedTimer timer;
     timer.start();
     progress(0.0, QStringLiteral("reading the text"));
     auto text = cwb::readCalibrationText(request.textPath);
     if (!text)
         return text.error();
+    if (textRead)
+        textRead(*text);
     const QString modelSha = request.fingerprint.isValid() ? request.fingerprint.result()
                                                            : cwb::modelFingerprint(*request.model);
     const QString dir = request.cacheDir.isEmpty() ? cwb::cacheDirectory() : request.cacheDir;

@@ -10,6 +10,7 @@
 #include <QFuture>
 #include <QString>
 
+#include <functional>
 #include <memory>
 
 // A calibration to run on the worker: everything it reads, by value.
@@ -32,6 +33,8 @@ struct CalibrationRun {
 
 // Statistics for the request: from the cache when the same model, text and options were
 // calibrated before, else calibrated now and saved to the cache for next time. Runs on the
-// worker thread.
-cwb::Result<CalibrationRun> runCalibration(const CalibrationRequest& request,
-                                           const cwb::Progress& progress);
+// worker thread. `textRead`, if given, is called with the text once it is read (a job records its
+// run from there).
+cwb::Result<CalibrationRun>
+runCalibration(const CalibrationRequest& request, const cwb::Progress& progress,
+               const std::function<void(const cwb::CalibrationText&)>& textRead = {});

@@ -4,11 +4,14 @@
 #include "calibrationpanel.h"
 #include "errordialog.h"
 #include "evaluationresultview.h"
+#include "jobrecords.h"
 #include "jobrunner.h"
 #include "modelsummary.h"
 #include "precisionplanmodel.h"
 #include "progressrange.h"
 #include "resources.h"
+#include "runlibrary.h"
+#include "runrecording.h"
 #include "textfile.h"
 #include "tooltip.h"
 
@@ -63,9 +66,16 @@ EvaluationPanel::EvaluationPanel(JobRunner* jobs, QWidget* parent)
     scroll->setFrameShape(QFrame::NoFrame);
     scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
     m_resultScroll = scroll;
+    m_runNote = new QLabel(this);
+    m_runNote->setObjectName(QStringLiteral("evaluationRunNote"));
+    m_runNote->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    // Wrapped rather than widening the panel, whose width is the tensor table's.
+    m_runNote->setWordWrap(true);
+    m_runNote->hide();
     auto* right = new QVBoxLayout;
     right->addLayout(run);
     right->addWidget(scroll, 1);
+    right->addWidget(m_runNote);
 
     // The options at their natural width, the rest to the result: its table of metrics is what
     // gets cut first.
@@ -270,10 +280,20 @@ void EvaluationPanel::evaluate() {
     const auto model = m_model;
     const QString path = m_textPath;
     const cwb::EvalOptions o = options();
-    m_job = m_jobs->start(this, [this, model, path, o](const cwb::Progress& progress) {
+    const RunRecording recording = m_runs ? m_runs->recording() : RunRecording();
+    setRunNote({});
+    m_job = m_jobs->start(this, [this, model, path, o, recording](const cwb::Progress& progress) {
         auto text = cwb::readTextFile(path);
+        std::unique_ptr<RecordedRun> recorded;
+        if (text)
+            recorded = RecordedRun::begin(
+                recording, evaluationRecord(*model, path, *text, o, nullptr, {}, nullptr));
         auto result = text ? cwb::evaluatePerplexity(*model, *text, o, progress)
                            : cwb::Result<cwb::PerplexityResult>(text.error());
+        if (recorded && result)
+            recorded->finish(evaluationOutcome(*model, *result));
+        else if (recorded)
+            recorded->fail(result.error());
         return JobRunner::Delivery([this, result] { finish(result); });
     });
     m_progress->setValue(0);
@@ -289,6 +309,8 @@ void EvaluationPanel::startPlanEvaluation() {
     const QString name = plan.name.isEmpty() ? tr("untitled plan") : plan.name;
     const QString path = m_textPath;
     const cwb::EvalOptions o = options();
+    const RunRecording recording = m_runs ? m_runs->recording() : RunRecording();
+    setRunNote({});
     // Statistics only for methods that use them: they also make the evaluation compare the
     // calibration text with its own, which says nothing about a plan of rtn alone.
     std::shared_ptr<const cwb::CalibrationStats> stats;
@@ -298,8 +320,8 @@ void EvaluationPanel::startPlanEvaluation() {
         if (!stats)
             calibrate = m_calibration->request();
     }
-    m_job = m_jobs->start(this, [this, model, plan, name, path, o, stats,
-                                 calibrate](const cwb::Progress& progress) {
+    m_job = m_jobs->start(this, [this, model, plan, name, path, o, stats, calibrate,
+                                 recording](const cwb::Progress& progress) {
         std::optional<CalibrationRun> calibrated;
         auto used = stats;
         if (calibrate) {
@@ -319,10 +341,19 @@ void EvaluationPanel::startPlanEvaluation() {
         }
         const cwb::PlanEvaluationOptions options{o, {}, used.get()};
         auto text = cwb::readTextFile(path);
+        // Recorded as `cwb eval --plan` records it, with the statistics it used.
+        std::unique_ptr<RecordedRun> recorded;
+        if (text)
+            recorded = RecordedRun::begin(
+                recording, evaluationRecord(*model, path, *text, o, &plan, name, used.get()));
         auto result = text ? cwb::evaluatePlan(
                                  *model, *text, plan, options,
                                  progressRange(progress, calibrate ? kCalibrationShare : 0.0, 1.0))
                            : cwb::Result<cwb::PlanEvaluation>(text.error());
+        if (recorded && result)
+            recorded->finish(evaluationOutcome(*model, plan, *result, used.get()));
+        else if (recorded)
+            recorded->fail(result.error());
         return JobRunner::Delivery([this, model, result, name, calibrated] {
             // A new model cancels the job, so these are the current model's statistics.
             if (calibrated && m_calibration && model == m_model)
@@ -385,6 +416,16 @@ void EvaluationPanel::finishFailed(const cwb::Error& error) {
     }
     m_result->showFailed(error.message);
     showErrorDialog(this, tr("Evaluation failed"), error.message);
+}
+
+void EvaluationPanel::setRunNote(const QString& text, const QString& toolTip) {
+    m_runNote->setText(text);
+    m_runNote->setToolTip(toolTip);
+    m_runNote->setVisible(!text.isEmpty());
+}
+
+QString EvaluationPanel::runNote() const {
+    return m_runNote->text();
 }
 
 int EvaluationPanel::resultHeight() const {

@@ -19,6 +19,7 @@ class QLineEdit;
 class QProgressBar;
 class QPushButton;
 class QSpinBox;
+class RunLibrary;
 
 // Evaluation of the loaded model on a text: the options, Evaluate and Cancel, progress, and the
 // result. With a plan that quantizes anything, Evaluate compares the plan with the FP32 model;
@@ -39,6 +40,11 @@ public:
     void setPlanModel(const PrecisionPlanModel* plan);
     // Where the statistics come from for plans with calibrated methods.
     void setCalibrationPanel(CalibrationPanel* calibration);
+    // Where evaluations are recorded as runs (none: not recorded).
+    void setRunLibrary(RunLibrary* runs) { m_runs = runs; }
+    // A line under the result about its recorded run (its cost); cleared when a job starts.
+    void setRunNote(const QString& text, const QString& toolTip = {});
+    QString runNote() const;
     void setTextPath(const QString& path);
     QString textPath() const { return m_textPath; }
     void setOptions(const cwb::EvalOptions& options);
@@ -77,6 +83,7 @@ private:
     std::shared_ptr<const cwb::Model> m_model;
     const PrecisionPlanModel* m_plan = nullptr;
     CalibrationPanel* m_calibration = nullptr;
+    RunLibrary* m_runs = nullptr;
     quint64 m_job = 0;
     bool m_workerBusy = false;
     QString m_textPath;
@@ -96,4 +103,5 @@ private:
     QProgressBar* m_progress = nullptr;
     EvaluationResultView* m_result = nullptr;
     QWidget* m_resultScroll = nullptr;
+    QLabel* m_runNote = nullptr;
 };

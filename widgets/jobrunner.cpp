@@ -5,6 +5,7 @@
 #include <QPointer>
 #include <QThread>
 
+#include <algorithm>
 #include <atomic>
 
 namespace {
@@ -16,6 +17,8 @@ struct JobRunner::Ticket {
     quint64 id = 0;
     std::atomic<bool> cancel{false};
     QPointer<QObject> receiver;
+    // Read and written on the GUI thread only.
+    JobInfo info;
 };
 
 JobRunner::JobRunner(QObject* parent)
@@ -37,37 +40,112 @@ const QThread* JobRunner::workerThread() const {
     return m_thread;
 }
 
-quint64 JobRunner::start(QObject* receiver, Job job) {
+quint64 JobRunner::start(QObject* receiver, Job job, const QString& name) {
     if (m_shutDown)
         return 0;
-    cancelCurrent();
+    if (m_current)
+        drop(m_current);
+    return add(receiver, std::move(job), name, true);
+}
+
+quint64 JobRunner::enqueue(QObject* receiver, Job job, const QString& name) {
+    if (m_shutDown)
+        return 0;
+    return add(receiver, std::move(job), name, false);
+}
+
+quint64 JobRunner::add(QObject* receiver, Job job, const QString& name, bool exclusive) {
     auto ticket = std::make_shared<Ticket>();
     ticket->id = ++m_lastId;
     ticket->receiver = receiver;
-    m_current = ticket;
+    ticket->info.id = ticket->id;
+    ticket->info.name =
+        !name.isEmpty() ? name : m_names.value(receiver, tr("Job %1").arg(ticket->id));
+    ticket->info.queuedAt = QDateTime::currentDateTime();
+    if (exclusive)
+        m_current = ticket;
+    m_live.push_back(ticket);
     QMetaObject::invokeMethod(
         m_workerContext, [this, ticket, job = std::move(job)] { run(ticket, job); },
         Qt::QueuedConnection);
+    emit jobsChanged();
     return ticket->id;
 }
 
-void JobRunner::cancel(quint64 job) {
-    if (m_current && m_current->id == job)
-        cancelCurrent();
+void JobRunner::nameJobsOf(const QObject* receiver, const QString& name,
+                           std::function<void()> cancel) {
+    if (!m_names.contains(receiver))
+        connect(receiver, &QObject::destroyed, this, [this, receiver] {
+            m_names.remove(receiver);
+            m_cancellers.remove(receiver);
+        });
+    m_names.insert(receiver, name);
+    if (cancel)
+        m_cancellers.insert(receiver, std::move(cancel));
+    else
+        m_cancellers.remove(receiver);
 }
 
-void JobRunner::cancelCurrent() {
-    if (m_current)
-        m_current->cancel.store(true);
-    m_current.reset();
+void JobRunner::requestCancel(quint64 job) {
+    const auto it = std::find_if(m_live.begin(), m_live.end(),
+                                 [job](const auto& ticket) { return ticket->id == job; });
+    if (it == m_live.end())
+        return;
+    const std::shared_ptr<Ticket> ticket = *it;
+    const auto canceller = m_cancellers.constFind(ticket->receiver.data());
+    if (canceller != m_cancellers.cend())
+        (*canceller)();
+    // Whatever the canceller did, the job ends here.
+    if (isLive(ticket))
+        drop(ticket);
+}
+
+void JobRunner::requestCancelAll() {
+    while (!m_live.empty())
+        requestCancel(m_live.back()->id);
+}
+
+QList<JobRunner::JobInfo> JobRunner::jobs() const {
+    QList<JobInfo> out;
+    for (const auto& ticket : m_live)
+        out << ticket->info;
+    return out;
+}
+
+void JobRunner::cancel(quint64 job) {
+    const auto it = std::find_if(m_live.begin(), m_live.end(),
+                                 [job](const auto& ticket) { return ticket->id == job; });
+    if (it != m_live.end())
+        drop(*it);
+}
+
+void JobRunner::cancelAll() {
+    while (!m_live.empty())
+        drop(m_live.back());
+}
+
+// Cancels a live job: the worker sees its flag at the next check (or skips it if it has not
+// started), and whatever it returns is dropped.
+void JobRunner::drop(const std::shared_ptr<Ticket>& ticket) {
+    const std::shared_ptr<Ticket> keep = ticket; // the reference may point into m_live
+    keep->cancel.store(true);
+    if (m_current == keep)
+        m_current.reset();
+    std::erase(m_live, keep);
+    emit jobsChanged();
+}
+
+bool JobRunner::isLive(const std::shared_ptr<Ticket>& ticket) const {
+    return !ticket->cancel.load() &&
+           std::find(m_live.begin(), m_live.end(), ticket) != m_live.end();
 }
 
 void JobRunner::shutdown() {
     if (m_shutDown)
         return;
     m_shutDown = true;
-    cancelCurrent();
-    // Jobs still queued behind the current one were superseded, so they return at once.
+    cancelAll();
+    // Jobs still queued behind the current one were cancelled, so they return at once.
     m_thread->quit();
     m_thread->wait();
     m_workerContext = nullptr;
@@ -77,6 +155,8 @@ void JobRunner::shutdown() {
 void JobRunner::run(const std::shared_ptr<Ticket>& ticket, const Job& job) {
     if (ticket->cancel.load())
         return;
+    QMetaObject::invokeMethod(
+        this, [this, ticket] { markRunning(ticket); }, Qt::QueuedConnection);
     QElapsedTimer sinceReport;
     cwb::Progress progress;
     progress.cancel = &ticket->cancel;
@@ -96,17 +176,31 @@ void JobRunner::run(const std::shared_ptr<Ticket>& ticket, const Job& job) {
         Qt::QueuedConnection);
 }
 
+void JobRunner::markRunning(const std::shared_ptr<Ticket>& ticket) {
+    if (!isLive(ticket))
+        return;
+    ticket->info.state = State::Running;
+    ticket->info.startedAt = QDateTime::currentDateTime();
+    emit jobsChanged();
+}
+
 void JobRunner::report(const std::shared_ptr<Ticket>& ticket, double fraction,
                        const QString& stage) {
-    if (ticket == m_current)
-        emit progress(ticket->id, fraction, stage);
+    if (!isLive(ticket))
+        return;
+    ticket->info.fraction = fraction;
+    ticket->info.stage = stage;
+    emit progress(ticket->id, fraction, stage);
 }
 
 void JobRunner::deliver(const std::shared_ptr<Ticket>& ticket, const Delivery& delivery) {
-    if (ticket != m_current || ticket->cancel.load())
+    if (!isLive(ticket))
         return;
-    m_current.reset();
+    if (m_current == ticket)
+        m_current.reset();
+    std::erase(m_live, ticket);
     if (ticket->receiver && delivery)
         delivery();
     emit finished(ticket->id);
+    emit jobsChanged();
 }

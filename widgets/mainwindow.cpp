@@ -2,10 +2,18 @@
 #include "mainwindow.h"
 
 #include "calibrationpanel.h"
+#include "costpanel.h"
 #include "errordialog.h"
 #include "evaluationpanel.h"
+#include "fingerprint.h"
+#include "hardwaredialog.h"
+#include "hfmodel.h"
 #include "jobrunner.h"
+#include "jobspanel.h"
+#include "layermap.h"
+#include "metricformat.h"
 #include "model.h"
+#include "modelexporter.h"
 #include "modelsummary.h"
 #include "modelsummaryview.h"
 #include "plan.h"
@@ -13,11 +21,20 @@
 #include "planpresets.h"
 #include "precisionplanmodel.h"
 #include "recentfiles.h"
+#include "report.h"
+#include "reportpdf.h"
 #include "resources.h"
+#include "runcost.h"
+#include "rundatabasedialog.h"
+#include "rundatabaselocation.h"
+#include "rundiffview.h"
+#include "runlibrary.h"
+#include "runlistpanel.h"
 #include "tensordetailview.h"
 #include "tensorrow.h"
 #include "tensorview.h"
 #include "tooltip.h"
+#include "tradeoffexplorer.h"
 #include "version.h"
 #include "warningstrip.h"
 
@@ -27,11 +44,14 @@
 #include <QDockWidget>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QFutureWatcher>
 #include <QGroupBox>
+#include <QJsonDocument>
 #include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
+#include <QPushButton>
 #include <QRegularExpression>
 #include <QScreen>
 #include <QSettings>
@@ -57,13 +77,13 @@ QString displayName(const QString& path) {
     return QFileInfo(path).fileName();
 }
 
-// One local file, or nothing: a window shows one model at a time.
+// One local file or Hugging Face model folder, or nothing: a window shows one model at a time.
 QString droppedFile(const QMimeData* mime) {
     const QList<QUrl> urls = mime->urls();
     if (urls.size() != 1 || !urls.first().isLocalFile())
         return {};
     const QString path = urls.first().toLocalFile();
-    return QFileInfo(path).isFile() ? path : QString();
+    return QFileInfo(path).isFile() || cwb::isHfFolder(path) ? path : QString();
 }
 
 // Menu text without its mnemonic, for undo step names and status messages.
@@ -153,6 +173,8 @@ MainWindow::MainWindow(QWidget* parent)
 
     m_modelStatus->setObjectName(QStringLiteral("modelStatus"));
     statusBar()->addPermanentWidget(m_modelStatus);
+    createWorkbenchDocks();
+    createRunDocks();
     createMenus();
     restoreSettings();
 }
@@ -173,12 +195,22 @@ void MainWindow::createMenus() {
                                     tr("&Open Model…"), this, &MainWindow::chooseModel);
     open->setShortcut(QKeySequence::Open);
     open->setStatusTip(tr("Open a GGUF file or a llama2.c checkpoint"));
+    file->addAction(tr("Open &Folder…"), this,
+                    [this] {
+                        const QString dir = QFileDialog::getExistingDirectory(
+                            this, tr("Open Hugging Face Model Folder"), QDir::homePath());
+                        if (!dir.isEmpty())
+                            openModel(dir);
+                    })
+        ->setStatusTip(tr("Open a Hugging Face model folder: config.json, safetensors weights "
+                          "and tokenizer.json"));
     QMenu* recentMenu = file->addMenu(tr("Open &Recent"));
     m_recent = new RecentFiles(recentMenu, this);
     connect(m_recent, &RecentFiles::openRequested, this,
             [this](const QString& path, const QString& tokenizer) { openModel(path, tokenizer); });
     file->addAction(tr("Open &Demo Model"), this, &MainWindow::openDemoModel)
         ->setStatusTip(tr("Open the bundled stories260K model"));
+    file->addAction(tr("&Export Model…"), this, &MainWindow::exportModel);
     file->addSeparator();
     QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
     // QKeySequence::Quit is empty on some desktops and platforms; Ctrl+Q is what users expect.
@@ -216,6 +248,9 @@ void MainWindow::createMenus() {
                                                 m_calibration->cancel();
                                             });
     cancel->setToolTip(tr("Stop the running evaluation or calibration"));
+    cancel->setObjectName(QStringLiteral("cancelAction"));
+    // Not Escape: that closes editors and popups, and would cancel an evaluation as well.
+    cancel->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Period));
     m_evaluateAction = evaluate;
     m_cancelAction = cancel;
     evaluation->addAction(tr("Choose &Text…"), m_evaluation, &EvaluationPanel::chooseText);
@@ -236,6 +271,8 @@ void MainWindow::createMenus() {
     architecture->setObjectName(QStringLiteral("showArchitectureAction"));
     architecture->setToolTip(tr("Show the model's architecture summary"));
     view->addAction(architecture);
+    createWorkbenchActions(file, view);
+    createRunActions(file, view);
 
     QMenu* help = menuBar()->addMenu(tr("&Help"));
     help->addAction(tr("&About Compression Workbench"), this, &MainWindow::showAbout)
@@ -355,6 +392,21 @@ void MainWindow::updateJobActions() {
         m_calibrateAction->setEnabled(!busy && m_model);
     if (m_saveStatisticsAction)
         m_saveStatisticsAction->setEnabled(m_calibration->statistics() != nullptr);
+}
+
+// The plan as edited, with the calibration statistics at hand, as a GGUF file.
+void MainWindow::exportModel() {
+    if (!m_model)
+        return;
+    const QString path = QFileDialog::getSaveFileName(
+        this, tr("Export Model"),
+        QDir(planFolder())
+            .filePath(QFileInfo(m_model->path).completeBaseName() + QStringLiteral(".gguf")),
+        tr("GGUF models (*.gguf)"));
+    auto* exporter = findChild<ModelExporter*>();
+    if (!exporter)
+        exporter = new ModelExporter(m_jobs, this);
+    exporter->exportModel(m_model, m_plan->plan(), m_calibration->statistics(), path);
 }
 
 QString MainWindow::planFolder() const {
@@ -502,6 +554,9 @@ void MainWindow::setModel(std::shared_ptr<const cwb::Model> model) {
     // Statistics describe one model: the new one starts without.
     m_calibration->setModel(m_model);
     m_detail->setModel(m_model);
+    m_layerMap->setModel(m_model);
+    m_tradeoff->setModel(m_model);
+    updateRunDocks();
     for (QAction* a : m_modelActions)
         a->setEnabled(true);
     updateJobActions();
@@ -530,6 +585,10 @@ void MainWindow::showAbout() {
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {
+    if (m_jobs->hasJobs() && !confirmCloseWhileRunning()) {
+        event->ignore();
+        return;
+    }
     saveSettings();
     m_evaluation->cancel();
     m_calibration->cancel();
@@ -574,4 +633,393 @@ void MainWindow::saveSettings() const {
     settings.setValue(QStringLiteral("geometry"), saveGeometry());
     settings.setValue(QStringLiteral("state"), saveState());
     settings.setValue(QStringLiteral("mainSplitter"), m_mainSplitter->saveState());
+}
+
+// The jobs panel under the tensor's docks, where a glance finds it; the trade-off explorer and
+// the layer map tabbed with the tensor detail, each a click away and free to float or move.
+void MainWindow::createWorkbenchDocks() {
+    const auto features = QDockWidget::DockWidgetClosable | QDockWidget::DockWidgetMovable |
+                          QDockWidget::DockWidgetFloatable;
+    m_jobsPanel = new JobsPanel(m_jobs, this);
+    m_tradeoff = new TradeoffExplorer(this);
+    m_layerMap = new LayerMap(m_jobs, this);
+    m_jobsDock = new QDockWidget(tr("Jobs"), this);
+    m_tradeoffDock = new QDockWidget(tr("Trade-off Explorer"), this);
+    m_layerMapDock = new QDockWidget(tr("Layer Map"), this);
+    const std::pair<QDockWidget*, QWidget*> docks[] = {
+        {m_jobsDock, m_jobsPanel}, {m_tradeoffDock, m_tradeoff}, {m_layerMapDock, m_layerMap}};
+    for (auto [dock, widget] : docks) {
+        dock->setWidget(widget);
+        dock->setFeatures(features);
+    }
+    m_jobsDock->setObjectName(QStringLiteral("jobsDock"));
+    m_tradeoffDock->setObjectName(QStringLiteral("tradeoffDock"));
+    m_layerMapDock->setObjectName(QStringLiteral("layerMapDock"));
+    tabifyDockWidget(m_detailDock, m_layerMapDock);
+    tabifyDockWidget(m_layerMapDock, m_tradeoffDock);
+    // Below the tabs, not among them (splitDockWidget() on a tabbed dock would add a tab).
+    addDockWidget(Qt::RightDockWidgetArea, m_jobsDock, Qt::Vertical);
+    resizeDocks({m_jobsDock}, {120}, Qt::Vertical);
+    m_summaryDock->raise();
+
+    // Cancelled from the jobs panel through the panel that started it, which then shows so.
+    m_jobs->nameJobsOf(m_evaluation, tr("Evaluation"), [this] { m_evaluation->cancel(); });
+    m_jobs->nameJobsOf(m_calibration, tr("Calibration"), [this] { m_calibration->cancel(); });
+    m_layerMap->setPlanModel(m_plan);
+    connect(m_layerMap, &LayerMap::tensorActivated, this,
+            [this](const QString& tensor) { tensorView()->selectTensor(tensor); });
+    connect(tensorView(), &TensorView::currentTensorChanged, m_layerMap, &LayerMap::selectTensor);
+    connect(m_tradeoff, &TradeoffExplorer::planRequested, this, &MainWindow::openRunPlan);
+}
+
+void MainWindow::createWorkbenchActions(QMenu* file, QMenu* view) {
+    QAction* exportPlot = new QAction(tr("Export &Trade-off Plot…"), this);
+    exportPlot->setObjectName(QStringLiteral("exportPlotAction"));
+    exportPlot->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_E));
+    exportPlot->setToolTip(tr("Save the trade-off plot as PNG, SVG or PDF"));
+    connect(exportPlot, &QAction::triggered, this, [this] {
+        m_tradeoffDock->show();
+        m_tradeoffDock->raise();
+        m_tradeoff->chooseExportFile();
+    });
+    const QList<QAction*> fileActions = file->actions();
+    QAction* quit = fileActions.isEmpty() ? nullptr : fileActions.last();
+    file->insertAction(quit, exportPlot);
+    file->insertSeparator(quit);
+
+    view->addSeparator();
+    const struct {
+        QDockWidget* dock;
+        const char* name;
+        QKeySequence key;
+        QString tip;
+    } toggles[] = {
+        {m_jobsDock, "showJobsAction", QKeySequence(Qt::CTRL | Qt::Key_J),
+         tr("Show the running and waiting jobs, with their progress and Cancel")},
+        {m_tradeoffDock, "showTradeoffAction", QKeySequence(Qt::CTRL | Qt::Key_T),
+         tr("Show every stored run of this model over two metrics, with the Pareto frontier")},
+        {m_layerMapDock, "showLayerMapAction", QKeySequence(Qt::CTRL | Qt::Key_L),
+         tr("Show the layers × matrices grid coloured by precision, error or sensitivity")},
+    };
+    for (const auto& t : toggles) {
+        QAction* a = t.dock->toggleViewAction();
+        a->setObjectName(QLatin1String(t.name));
+        a->setShortcut(t.key);
+        a->setToolTip(t.tip);
+        view->addAction(a);
+    }
+    QAction* refresh = view->addAction(tr("&Refresh Runs"), m_tradeoff, &TradeoffExplorer::refresh);
+    refresh->setObjectName(QStringLiteral("refreshRunsAction"));
+    refresh->setShortcut(QKeySequence::Refresh);
+    refresh->setToolTip(tr("Read the stored runs again"));
+}
+
+// Asks whether to cancel the running and waiting jobs to close; if so, cancels them and waits
+// for the worker to stop, so that nothing is left half-written.
+bool MainWindow::confirmCloseWhileRunning() {
+    QMessageBox box(QMessageBox::Question, tr("Jobs Are Running"),
+                    m_jobs->jobs().size() == 1
+                        ? tr("A job is running or waiting. Cancel it and close?")
+                        : tr("%1 jobs are running or waiting. Cancel them and close?")
+                              .arg(m_jobs->jobs().size()),
+                    QMessageBox::NoButton, this);
+    box.setObjectName(QStringLiteral("closeWhileRunningDialog"));
+    box.setInformativeText(tr("What they have computed so far is not kept."));
+    QPushButton* close = box.addButton(tr("Cancel Jobs and Close"), QMessageBox::AcceptRole);
+    box.addButton(tr("Keep Running"), QMessageBox::RejectRole);
+    box.setDefaultButton(close);
+    box.exec();
+    if (box.clickedButton() != close)
+        return false;
+    QApplication::setOverrideCursor(Qt::WaitCursor);
+    m_evaluation->cancel();
+    m_calibration->cancel();
+    m_jobs->shutdown(); // cancels the rest and waits for the worker to return
+    QApplication::restoreOverrideCursor();
+    return true;
+}
+
+bool MainWindow::openRunPlan(qint64 runId, const QJsonObject& json, const QString& name) {
+    if (!m_model)
+        return false;
+    auto plan = cwb::parsePlan(QJsonDocument(json).toJson());
+    if (!plan) {
+        showErrorDialog(this, tr("Cannot Open the Plan of Run %1").arg(runId),
+                        plan.error().message);
+        return false;
+    }
+    const cwb::ResolvedPlan resolved = m_plan->loadPlan(*plan, name);
+    if (resolved.warnings.isEmpty())
+        m_planPage->warningStrip()->dismiss();
+    else
+        m_planPage->warningStrip()->showWarnings(
+            tr("Run %1: %2 of its plan's rules match no tensor of this model")
+                .arg(runId)
+                .arg(resolved.warnings.size()),
+            resolved.warnings);
+    statusBar()->showMessage(tr("Opened the plan of run %1 (%2)").arg(runId).arg(name), 3000);
+    return true;
+}
+
+// The run database and its docks, under the tensor table and the panels, tabbed: the run list,
+// the diff of two runs, the cost of the selected run.
+void MainWindow::createRunDocks() {
+    m_runs = new RunLibrary(this);
+    m_runs->open(RunDatabaseLocation::path());
+    m_evaluation->setRunLibrary(m_runs);
+    m_calibration->setRunLibrary(m_runs);
+
+    const auto features = QDockWidget::DockWidgetClosable | QDockWidget::DockWidgetMovable |
+                          QDockWidget::DockWidgetFloatable;
+    m_runList = new RunListPanel(m_runs, this);
+    m_runDiff = new RunDiffView(m_runs, this);
+    m_cost = new CostPanel(m_runs, this);
+    m_runListDock = new QDockWidget(tr("Runs"), this);
+    m_runDiffDock = new QDockWidget(tr("Run Diff"), this);
+    m_costDock = new QDockWidget(tr("Cost"), this);
+    const std::pair<QDockWidget*, QWidget*> docks[] = {
+        {m_runListDock, m_runList}, {m_runDiffDock, m_runDiff}, {m_costDock, m_cost}};
+    for (auto [dock, widget] : docks) {
+        dock->setWidget(widget);
+        dock->setFeatures(features);
+    }
+    m_runListDock->setObjectName(QStringLiteral("runListDock"));
+    m_runDiffDock->setObjectName(QStringLiteral("runDiffDock"));
+    m_costDock->setObjectName(QStringLiteral("costDock"));
+    // The right column keeps its whole height, which the tensor detail's plots need; the run
+    // docks take the width under the tensor table.
+    setCorner(Qt::BottomRightCorner, Qt::RightDockWidgetArea);
+    addDockWidget(Qt::BottomDockWidgetArea, m_runListDock);
+    tabifyDockWidget(m_runListDock, m_runDiffDock);
+    tabifyDockWidget(m_runDiffDock, m_costDock);
+    m_runListDock->raise();
+    resizeDocks({m_runListDock}, {220}, Qt::Vertical);
+
+    connect(m_runList, &RunListPanel::currentRunChanged, m_cost, &CostPanel::setRun);
+    connect(m_runList, &RunListPanel::planRequested, this, &MainWindow::openPlanOfRun);
+    connect(m_runList, &RunListPanel::compareRequested, this, &MainWindow::compareRuns);
+    connect(m_runList, &RunListPanel::reportRequested, this, &MainWindow::chooseReportFile);
+    connect(m_runs, &RunLibrary::runRecorded, this, &MainWindow::onRunRecorded);
+    connect(m_runs, &RunLibrary::databaseChanged, this, [this](const QString& path) {
+        m_tradeoff->setDatabasePath(path);
+        if (!m_runs->problem().isEmpty())
+            statusBar()->showMessage(m_runs->problem(), 10000);
+    });
+    // The trade-off explorer reads the same database and keeps its selection in step.
+    m_tradeoff->setDatabasePath(m_runs->path());
+    connect(m_runs, &RunLibrary::runsChanged, m_tradeoff, &TradeoffExplorer::refresh);
+    connect(m_tradeoff, &TradeoffExplorer::runSelected, this, &MainWindow::selectRun);
+    connect(m_runList, &RunListPanel::currentRunChanged, m_tradeoff, &TradeoffExplorer::selectRun);
+    connect(m_runList, &RunListPanel::currentRunChanged, this, &MainWindow::showRunSensitivity);
+    if (!m_runs->problem().isEmpty())
+        statusBar()->showMessage(m_runs->problem(), 10000);
+}
+
+void MainWindow::createRunActions(QMenu* file, QMenu* view) {
+    QAction* database = new QAction(tr("Run &Database…"), this);
+    database->setObjectName(QStringLiteral("runDatabaseAction"));
+    database->setToolTip(tr("Choose the SQLite file the window keeps its runs in"));
+    connect(database, &QAction::triggered, this, &MainWindow::chooseRunDatabase);
+    const QList<QAction*> fileActions = file->actions();
+    QAction* quit = fileActions.isEmpty() ? nullptr : fileActions.last();
+    file->insertAction(quit, database);
+    file->insertSeparator(quit);
+
+    view->addSeparator();
+    const struct {
+        QDockWidget* dock;
+        const char* name;
+        QString tip;
+    } toggles[] = {
+        {m_runListDock, "showRunsAction",
+         tr("Show every recorded run: sort, filter, open a run's plan, compare two")},
+        {m_runDiffDock, "showRunDiffAction",
+         tr("Show two runs side by side: metric changes and the tensors that differ")},
+        {m_costDock, "showCostAction",
+         tr("Show what serving the selected run would cost on each hardware profile")},
+    };
+    for (const auto& t : toggles) {
+        QAction* a = t.dock->toggleViewAction();
+        a->setObjectName(QLatin1String(t.name));
+        a->setToolTip(t.tip);
+        view->addAction(a);
+    }
+
+    // View ▸ Refresh Runs reads the database again for every view of it.
+    if (auto* refresh = findChild<QAction*>(QStringLiteral("refreshRunsAction")))
+        connect(refresh, &QAction::triggered, m_runs, &RunLibrary::notifyRunsChanged);
+
+    QMenu* tools = menuBar()->addMenu(tr("&Tools"));
+    tools->setObjectName(QStringLiteral("toolsMenu"));
+    QAction* hardware =
+        tools->addAction(tr("&Hardware Profiles…"), this, &MainWindow::showHardwareProfiles);
+    hardware->setObjectName(QStringLiteral("hardwareProfilesAction"));
+    hardware->setToolTip(tr("The machines the cost panel prices runs on: add, edit, remove"));
+}
+
+void MainWindow::showRunSensitivity(qint64 id) {
+    // A searched run records each tensor's measured loss; other runs leave the map as it is.
+    cwb::RunStore* store = m_runs->store();
+    if (!store || id <= 0)
+        return;
+    auto run = store->get(id);
+    if (!run)
+        return;
+    QHash<QString, double> sensitivity;
+    for (const cwb::TensorResult& t : run->tensors)
+        if (t.sensitivity)
+            sensitivity.insert(t.tensor, *t.sensitivity);
+    if (!sensitivity.isEmpty())
+        m_layerMap->setSensitivity(sensitivity);
+}
+
+bool MainWindow::exportReport(qint64 run, qint64 baseline, const QString& path) {
+    cwb::RunStore* store = m_runs->store();
+    if (!store) {
+        showErrorDialog(this, tr("Cannot Export the Report"), tr("No run database is open."));
+        return false;
+    }
+    cwb::ReportOptions options;
+    if (baseline > 0)
+        options.baselineRunId = baseline;
+    QApplication::setOverrideCursor(Qt::WaitCursor);
+    auto report = cwb::buildReport(*store, run, options);
+    auto written = report ? writeReport(*report, path) : cwb::Result<void>(report.error());
+    QApplication::restoreOverrideCursor();
+    if (!written) {
+        showErrorDialog(this, tr("Cannot Export the Report"), written.error().message);
+        return false;
+    }
+    statusBar()->showMessage(tr("Report of run %1 written to %2").arg(run).arg(path), 8000);
+    return true;
+}
+
+void MainWindow::chooseReportFile(qint64 run, qint64 baseline) {
+    const QString path = QFileDialog::getSaveFileName(
+        this, tr("Export Report of Run %1").arg(run),
+        QDir(planFolder()).filePath(QStringLiteral("run-%1-report.pdf").arg(run)),
+        tr("PDF for review (*.pdf);;Self-contained HTML (*.html);;JSON, for cwb reproduce "
+           "(*.json)"));
+    if (!path.isEmpty())
+        exportReport(run, baseline, path);
+}
+
+void MainWindow::updateRunDocks() {
+    // The path as runs record it (core's modelIdentity), then the fingerprint when it is known.
+    const QString path = m_model->path.startsWith(QLatin1Char(':'))
+                             ? m_model->path
+                             : QFileInfo(m_model->path).absoluteFilePath();
+    m_runList->setModelIdentity(path, {});
+    const quint64 generation = ++m_fingerprintGeneration;
+    auto* watcher = new QFutureWatcher<QString>(this);
+    connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, generation, path] {
+        watcher->deleteLater();
+        if (generation == m_fingerprintGeneration)
+            m_runList->setModelIdentity(path, watcher->result());
+    });
+    watcher->setFuture(m_calibration->request().fingerprint);
+}
+
+bool MainWindow::selectRun(qint64 id) {
+    return m_runList->selectRun(id);
+}
+
+bool MainWindow::compareRuns(qint64 a, qint64 b) {
+    if (!m_runDiff->compare(a, b))
+        return false;
+    m_runDiffDock->show();
+    m_runDiffDock->raise();
+    return true;
+}
+
+bool MainWindow::openPlanOfRun(qint64 id) {
+    const QString title = tr("Cannot Open the Plan of Run %1").arg(id);
+    if (!m_model) {
+        showErrorDialog(this, title, tr("Open the model the run was made with first."));
+        return false;
+    }
+    auto run = m_runs->run(id);
+    if (!run) {
+        showErrorDialog(this, title, run.error().message);
+        return false;
+    }
+    if (!run->model) {
+        showErrorDialog(this, title, tr("Run %1 records no model.").arg(id));
+        return false;
+    }
+    if (run->plan.isEmpty()) {
+        showErrorDialog(this, title, tr("Run %1 is a %2: it has no plan.").arg(id).arg(run->kind));
+        return false;
+    }
+    const QFuture<QString> pending = m_calibration->request().fingerprint;
+    const QString sha = pending.isValid() ? pending.result() : cwb::modelFingerprint(*m_model);
+    if (run->model->sha256 != sha) {
+        showErrorDialog(this, title,
+                        tr("Run %1 was made with %2 (sha256 %3…), not with the open model %4 "
+                           "(sha256 %5…): open that model to use the run's plan.")
+                            .arg(id)
+                            .arg(displayName(run->model->path), run->model->sha256.left(12),
+                                 displayName(m_model->path), sha.left(12)));
+        return false;
+    }
+    return openRunPlan(id, run->plan, run->name);
+}
+
+bool MainWindow::setRunDatabase(const QString& path) {
+    RunDatabaseLocation::setChosenPath(path);
+    return m_runs->open(RunDatabaseLocation::path());
+}
+
+void MainWindow::chooseRunDatabase() {
+    auto* dialog = new RunDatabaseDialog(this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &QDialog::accepted, this, [this, dialog] {
+        if (!setRunDatabase(dialog->chosenPath()))
+            showErrorDialog(this, tr("Cannot Open the Run Database"), m_runs->problem());
+    });
+    dialog->open();
+}
+
+HardwareDialog* MainWindow::hardwareDialog() const {
+    return findChild<HardwareDialog*>(QStringLiteral("hardwareDialog"));
+}
+
+HardwareDialog* MainWindow::showHardwareProfiles() {
+    if (HardwareDialog* open = hardwareDialog()) {
+        open->raise();
+        open->activateWindow();
+        return open;
+    }
+    auto* dialog = new HardwareDialog(m_runs, this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &QDialog::finished, dialog, [dialog] { dialog->setObjectName({}); });
+    dialog->show();
+    return dialog;
+}
+
+// A run this window recorded: an evaluation becomes the current run (the cost panel prices it)
+// and its cost is noted under the result.
+void MainWindow::onRunRecorded(qint64 id) {
+    auto run = m_runs->run(id);
+    if (!run || run->status != cwb::RunStatus::Finished)
+        return;
+    statusBar()->showMessage(tr("Recorded %1 run %2").arg(run->kind).arg(id), 3000);
+    if (run->kind != QLatin1String("evaluation"))
+        return;
+    selectRun(id);
+    auto cost = projectRunCost(*m_runs, *run, m_cost->workload());
+    if (!cost || !cost->cheapest) {
+        m_evaluation->setRunNote(tr("Recorded as run %1.").arg(id));
+        return;
+    }
+    const cwb::ProfileCost& c = cost->profiles[*cost->cheapest];
+    m_evaluation->setRunNote(
+        tr("Recorded as run %1 · serving it: %2 per 1,000 queries on %3, the cheapest "
+           "that fits")
+            .arg(id)
+            .arg(formatDollars(c.dollarsPer1000Queries), c.profile.name),
+        tr("%1 prompt + %2 output tokens per query; the Cost dock ranks every hardware profile "
+           "and says how it was computed")
+            .arg(cost->workload.promptTokens)
+            .arg(cost->workload.outputTokens));
 }

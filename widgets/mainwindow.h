@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
+#include <QJsonObject>
 #include <QList>
 #include <QMainWindow>
 
@@ -11,9 +12,14 @@ struct Model;
 }
 
 class CalibrationPanel;
+class CostPanel;
 class EvaluationPanel;
+class HardwareDialog;
 class JobRunner;
+class JobsPanel;
+class LayerMap;
 class ModelSummaryView;
+class TradeoffExplorer;
 class PlanPage;
 class PrecisionPlanModel;
 class QLabel;
@@ -22,6 +28,9 @@ class QDockWidget;
 class QSplitter;
 class QTabWidget;
 class RecentFiles;
+class RunDiffView;
+class RunLibrary;
+class RunListPanel;
 class TensorDetailView;
 class TensorView;
 struct PlanPreset;
@@ -61,6 +70,47 @@ public:
     QTabWidget* bottomTabs() const { return m_bottomTabs; }
     RecentFiles* recentFiles() const { return m_recent; }
     JobRunner* jobRunner() const { return m_jobs; }
+    // The workbench docks: jobs, trade-off explorer, layer map.
+    JobsPanel* jobsPanel() const { return m_jobsPanel; }
+    TradeoffExplorer* tradeoffExplorer() const { return m_tradeoff; }
+    LayerMap* layerMap() const { return m_layerMap; }
+    QDockWidget* jobsDock() const { return m_jobsDock; }
+    QDockWidget* tradeoffDock() const { return m_tradeoffDock; }
+    QDockWidget* layerMapDock() const { return m_layerMapDock; }
+    // Gives the tensors the plan a stored run was made with, as one undo step; a plan that is
+    // not valid shows a dialog and changes nothing. Returns whether the plan was applied.
+    bool openRunPlan(qint64 runId, const QJsonObject& plan, const QString& name);
+
+    // The run database and its docks: the run list, the diff of two runs, the cost panel.
+    // runLibrary() emits runsChanged() whenever a run is recorded, ends or is deleted.
+    RunLibrary* runLibrary() const { return m_runs; }
+    RunListPanel* runList() const { return m_runList; }
+    RunDiffView* runDiffView() const { return m_runDiff; }
+    CostPanel* costPanel() const { return m_cost; }
+    QDockWidget* runListDock() const { return m_runListDock; }
+    QDockWidget* runDiffDock() const { return m_runDiffDock; }
+    QDockWidget* costDock() const { return m_costDock; }
+    // Makes run `id` the run list's current run (the cost panel follows it); returns whether the
+    // list has it.
+    bool selectRun(qint64 id);
+    // Opens the plan of run `id` if the run is of the open model (same sha256); otherwise a
+    // dialog says whose it is and nothing changes. Returns whether the plan was applied.
+    bool openPlanOfRun(qint64 id);
+    // Shows run `a` against run `b` in the Run Diff dock.
+    bool compareRuns(qint64 a, qint64 b);
+    // Writes the report of `run` (against `baseline`, 0 for its own FP32 figures) to `path`, whose
+    // suffix picks PDF, HTML or JSON; a failure shows a dialog. Returns whether it was written.
+    bool exportReport(qint64 run, qint64 baseline, const QString& path);
+    // Asks where, then exportReport().
+    void chooseReportFile(qint64 run, qint64 baseline);
+    // Gives the layer map the per-tensor losses a searched run recorded.
+    void showRunSensitivity(qint64 id);
+    // Keeps runs in `path` from now on, remembered in the settings ($CWB_DB still decides when
+    // set); an empty path goes back to the default. Returns whether the file opened.
+    bool setRunDatabase(const QString& path);
+    // Tools ▸ Hardware Profiles…, non-modal; the open dialog, if any.
+    HardwareDialog* showHardwareProfiles();
+    HardwareDialog* hardwareDialog() const;
 
 protected:
     void closeEvent(QCloseEvent* event) override;
@@ -69,6 +119,14 @@ protected:
 
 private:
     void createMenus();
+    void createWorkbenchDocks();
+    void createWorkbenchActions(QMenu* file, QMenu* view);
+    bool confirmCloseWhileRunning();
+    void createRunDocks();
+    void createRunActions(QMenu* file, QMenu* view);
+    void updateRunDocks();
+    void onRunRecorded(qint64 id);
+    void chooseRunDatabase();
     void createPlanMenu(QMenu* menu);
     void createCalibrationActions(QMenu* menu);
     void updateJobActions();
@@ -76,6 +134,7 @@ private:
     void chooseModel();
     void choosePlan();
     void choosePlanSaveFile();
+    void exportModel();
     QString planFolder() const;
     void askForTokenizer(const QString& modelPath);
     void setModel(std::shared_ptr<const cwb::Model> model);
@@ -102,4 +161,18 @@ private:
     QAction* m_cancelAction = nullptr;
     QAction* m_calibrateAction = nullptr;
     QAction* m_saveStatisticsAction = nullptr;
+    JobsPanel* m_jobsPanel = nullptr;
+    TradeoffExplorer* m_tradeoff = nullptr;
+    LayerMap* m_layerMap = nullptr;
+    QDockWidget* m_jobsDock = nullptr;
+    QDockWidget* m_tradeoffDock = nullptr;
+    QDockWidget* m_layerMapDock = nullptr;
+    RunLibrary* m_runs = nullptr;
+    RunListPanel* m_runList = nullptr;
+    RunDiffView* m_runDiff = nullptr;
+    CostPanel* m_cost = nullptr;
+    QDockWidget* m_runListDock = nullptr;
+    QDockWidget* m_runDiffDock = nullptr;
+    QDockWidget* m_costDock = nullptr;
+    quint64 m_fingerprintGeneration = 0;
 };

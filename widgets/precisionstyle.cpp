@@ -7,18 +7,7 @@
 #include <array>
 
 QColor precisionColor(cwb::PrecisionId id) {
-    switch (cwb::precisionInfo(id).weightBits) {
-    case 32:
-        return QColor(0x8a, 0x8f, 0x98);
-    case 16:
-        return QColor(0x4a, 0x7f, 0xc1);
-    case 8:
-        return QColor(0x2e, 0x9d, 0x6e);
-    case 4:
-        return QColor(0xd0, 0x8c, 0x1a);
-    default:
-        return QColor(0xc8, 0x46, 0x3d);
-    }
+    return QColor::fromRgb(cwb::precisionRgb(id));
 }
 
 QIcon precisionIcon(cwb::PrecisionId id) {

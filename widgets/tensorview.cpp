@@ -188,6 +188,22 @@ QString TensorView::currentTensor() const {
     return m_model->index(source.row(), TensorTableModel::Name).data().toString();
 }
 
+bool TensorView::selectTensor(const QString& name) {
+    const QList<TensorRow>& rows = m_model->rows();
+    const auto it = std::find_if(rows.begin(), rows.end(),
+                                 [&name](const TensorRow& r) { return r.name == name; });
+    if (it == rows.end())
+        return false;
+    const QModelIndex source = m_model->index(int(it - rows.begin()), TensorTableModel::Name);
+    if (!m_proxy->mapFromSource(source).isValid())
+        m_filter->clear();
+    const QModelIndex at = m_proxy->mapFromSource(source);
+    m_table->selectionModel()->setCurrentIndex(at, QItemSelectionModel::ClearAndSelect |
+                                                       QItemSelectionModel::Rows);
+    m_table->scrollTo(at);
+    return true;
+}
+
 QMenu* TensorView::createPrecisionMenu(QWidget* parent) {
     if (!m_plan || !m_plan->model())
         return nullptr;

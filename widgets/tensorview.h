@@ -38,6 +38,9 @@ public:
     QMenu* createMethodMenu(QWidget* parent);
     // The tensor of the current row, or an empty string.
     QString currentTensor() const;
+    // Makes `name`'s row current and the only one selected, clearing a filter that hides it, and
+    // scrolls to it. Returns false if the table has no such tensor.
+    bool selectTensor(const QString& name);
 
     TensorTableModel* sourceModel() const { return m_model; }
     QSortFilterProxyModel* proxyModel() const { return m_proxy; }

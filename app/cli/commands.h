@@ -12,5 +12,12 @@ Command calibrateCommand();
 Command runsCommand();
 Command hardwareCommand();
 Command costCommand();
+Command quantizeCommand();
+Command pruneCommand();
+Command distillCommand();
+Command reportCommand();
+Command reproduceCommand();
+Command sensitivityCommand();
+Command searchCommand();
 
 } // namespace cwb::cli

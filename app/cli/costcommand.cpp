@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "commands.h"
+#include "commoninputs.h"
 #include "runstoreoptions.h"
 #include "terminal.h"
 
@@ -15,26 +16,7 @@ namespace cwb::cli {
 
 namespace {
 
-Workload workloadOf(const Arguments& a) {
-    Workload w;
-    if (!a.has(QStringLiteral("workload")))
-        return w;
-    const QStringList parts = a.value(QStringLiteral("workload")).split(QLatin1Char(':'));
-    bool ok1 = false, ok2 = false, ok3 = false;
-    if (parts.size() == 3) {
-        w.promptTokens = parts[0].toInt(&ok1);
-        w.outputTokens = parts[1].toInt(&ok2);
-        w.queriesPerMonth = parts[2].toDouble(&ok3);
-    }
-    if (!ok1 || !ok2 || !ok3 || w.promptTokens < 1 || w.outputTokens < 1 ||
-        !(w.queriesPerMonth > 0))
-        throw UsageError{
-            QStringLiteral("--workload is PROMPT:OUTPUT:QUERIES_PER_MONTH, e.g. 512:128:1e6")};
-    return w;
-}
-
-// The efficiency calibration: a given benchmark run, else the latest finished benchmark of the
-// same model on this machine, else the latest on this machine, else stated assumptions.
+// The efficiency calibration: a given benchmark run, else what the store's benchmarks say.
 Result<Efficiency> efficiencyFor(RunStore& store, const RunRecord& run, const Arguments& a) {
     if (a.has(QStringLiteral("bench"))) {
         auto b = store.get(a.value(QStringLiteral("bench")).toLongLong());
@@ -48,26 +30,7 @@ Result<Efficiency> efficiencyFor(RunStore& store, const RunRecord& run, const Ar
                     .arg(b->id)};
         return *e;
     }
-    auto benchmarks = store.list({{}, QStringLiteral("benchmark"), 0});
-    if (!benchmarks)
-        return benchmarks.error();
-    const RunRecord* best = nullptr;
-    for (const RunRecord& b : *benchmarks) {
-        if (b.status != RunStatus::Finished || !efficiencyOf(b))
-            continue;
-        const bool sameModel = b.model && run.model && b.model->sha256 == run.model->sha256;
-        const bool bestSame =
-            best && best->model && run.model && best->model->sha256 == run.model->sha256;
-        if (!best || sameModel || !bestSame)
-            best = &b;
-    }
-    if (best)
-        return *efficiencyOf(*best);
-    Efficiency e;
-    e.source = QStringLiteral(
-        "assumed (bandwidth 0.60, compute 0.50): no benchmark run on this machine yet; run "
-        "'cwb bench' to measure them");
-    return e;
+    return efficiencyFromStore(store, run);
 }
 
 int runCost(const Arguments& a) {
@@ -75,7 +38,7 @@ int runCost(const Arguments& a) {
     const qint64 id = a.positional[0].toLongLong(&ok);
     if (!ok || id <= 0)
         throw UsageError{QStringLiteral("'%1' is not a run id").arg(a.positional[0])};
-    const Workload workload = workloadOf(a);
+    const Workload workload = workloadFrom(a);
     auto store = openRunStore(a);
     if (!store) {
         printError(store.error().message);

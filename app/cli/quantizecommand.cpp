@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "calibrationoptions.h"
+#include "commands.h"
+#include "commoninputs.h"
+#include "runstoreoptions.h"
+#include "terminal.h"
+
+#include "calibration.h"
+#include "engine.h"
+#include "ggufexport.h"
+#include "model.h"
+#include "modelsummary.h"
+#include "runrecorder.h"
+
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+
+namespace cwb::cli {
+
+namespace {
+
+QJsonArray fallbacksJson(const std::vector<ExportFallbackItem>& fallbacks) {
+    QJsonArray out;
+    for (const ExportFallbackItem& f : fallbacks)
+        out.append(QJsonObject{
+            {QStringLiteral("tensor"), f.tensor},
+            {QStringLiteral("precision"), QLatin1String(precisionInfo(f.precision).name)},
+            {QStringLiteral("reason"), f.reason},
+            {QStringLiteral("nearest"), QLatin1String(traitsOf(f.nearest).name)},
+            {QStringLiteral("note"), f.note}});
+    return out;
+}
+
+// Bits per weight of the matrices as written, overhead included.
+double bitsPerWeight(const Model& model, const ExportLayout& layout) {
+    std::uint64_t bytes = 0;
+    std::int64_t parameters = 0;
+    for (std::size_t i = 0; i < model.tensors.size(); ++i)
+        if (model.tensors[i].isMatrix()) {
+            bytes += layout.tensors[i].bytes;
+            parameters += model.tensors[i].elements();
+        }
+    return parameters ? 8.0 * double(bytes) / double(parameters) : 0.0;
+}
+
+std::vector<TensorResult> tensorResults(const ExportLayout& layout, const ResolvedPlan& plan) {
+    std::vector<TensorResult> out;
+    for (const ExportedTensor& t : layout.tensors) {
+        TensorResult r;
+        r.tensor = t.name;
+        r.precision = QLatin1String(precisionInfo(t.precision).name);
+        const TensorChoice* c = plan.find(t.name);
+        r.method = methodName(c ? c->method : QuantMethod::Rtn);
+        r.bytes = t.bytes;
+        out.push_back(r);
+    }
+    return out;
+}
+
+int runQuantize(const Arguments& a) {
+    if (!a.has(QStringLiteral("plan")))
+        throw UsageError{QStringLiteral("'quantize' needs --plan PLAN.json")};
+    if (!a.has(QStringLiteral("out")))
+        throw UsageError{QStringLiteral("'quantize' needs --out MODEL.gguf")};
+    if (a.has(QStringLiteral("calib")) && a.has(QStringLiteral("stats")))
+        throw UsageError{QStringLiteral("give --calib FILE or --stats FILE, not both")};
+    const auto fallback =
+        fallbackByName(a.value(QStringLiteral("fallback"), QStringLiteral("stop")));
+    if (!fallback)
+        throw UsageError{QStringLiteral("--fallback must be nearest or stop, not '%1'")
+                             .arg(a.value(QStringLiteral("fallback")))};
+    const QString out = a.value(QStringLiteral("out"));
+    const int threads = int(integerOption(a, QStringLiteral("threads"), 0, 1, 1024));
+    installInterruptHandler();
+    std::optional<RunRecorder> recorder;
+
+    auto store = openRunStore(a);
+    if (!store)
+        return failRun(recorder, store.error());
+    auto model = loadModel(a.positional[0], LoadOptions{a.value(QStringLiteral("tokenizer"))});
+    if (!model)
+        return failRun(recorder, model.error());
+    auto plan = loadPlanFile(a.value(QStringLiteral("plan")));
+    if (!plan)
+        return failRun(recorder, plan.error());
+    const ResolvedPlan resolved = resolvePlan(*plan, **model);
+
+    RunRecord record = newRunRecord(QStringLiteral("quantize"), model->get(), invokedCommand());
+    record.name = plan->name.isEmpty()
+                      ? QFileInfo(a.value(QStringLiteral("plan"))).completeBaseName()
+                      : plan->name;
+    record.plan = plan->toJson();
+    record.threads = threads > 0 ? threads : defaultThreadCount();
+    record.settings = QJsonObject{{QStringLiteral("out"), QFileInfo(out).absoluteFilePath()},
+                                  {QStringLiteral("fallback"), fallbackName(*fallback)}};
+
+    // Told before anything is computed or written, tensor by tensor.
+    const ExportLayout layout = planExport(**model, resolved);
+    for (const ExportFallbackItem& f : layout.fallbacks)
+        printWarning(QStringLiteral("no GGUF type for %1").arg(f.text()));
+
+    const Progress progress = terminalProgress(QStringLiteral("quantize"));
+    // A refused export needs no statistics: it stops before quantizing anything.
+    const bool refused = *fallback == ExportFallback::Stop && !layout.fallbacks.empty();
+    Result<std::optional<CalibrationStats>> stats = std::optional<CalibrationStats>{};
+    if (!refused)
+        stats = statisticsFrom(a, **model, progress);
+    if (!stats)
+        return failRun(recorder, stats.error());
+    if (*stats)
+        record.calibText = {(*stats)->textPath, (*stats)->textSha256, (*stats)->tokens};
+    auto started = RunRecorder::start(**store, record);
+    if (!started)
+        return failRun(recorder, started.error());
+    recorder.emplace(std::move(started.value()));
+
+    ExportOptions options;
+    options.fallback = *fallback;
+    options.stats = *stats ? &**stats : nullptr;
+    options.provenance.runId = recorder->id();
+    options.provenance.sourceSha256 = record.model ? record.model->sha256 : QString();
+    auto result = exportGguf(**model, *plan, out, options, progress);
+    finishProgressLine();
+    if (!result)
+        return failRun(recorder, result.error());
+    const double bpw = bitsPerWeight(**model, result->layout);
+    QJsonObject settingsUpdate;
+    if (*stats)
+        settingsUpdate.insert(QStringLiteral("calibration"), (*stats)->provenance());
+    settingsUpdate.insert(QStringLiteral("fallbacks"), fallbacksJson(result->layout.fallbacks));
+    (void)recorder->finish({{{QStringLiteral("size_bytes"), {double(result->fileBytes), {}}},
+                             {QStringLiteral("bpw"), {bpw, {}}}},
+                            tensorResults(result->layout, resolved),
+                            0,
+                            settingsUpdate});
+    for (const QString& w : result->warnings)
+        printWarning(w);
+
+    if (a.flag(QStringLiteral("json"))) {
+        QJsonArray tensors;
+        for (const ExportedTensor& t : result->layout.tensors)
+            tensors.append(QJsonObject{
+                {QStringLiteral("name"), t.name},
+                {QStringLiteral("precision"), QLatin1String(precisionInfo(t.precision).name)},
+                {QStringLiteral("type"), QLatin1String(traitsOf(t.type).name)},
+                {QStringLiteral("bytes"), qint64(t.bytes)},
+                {QStringLiteral("fallback"), t.fallback}});
+        QJsonObject json{{QStringLiteral("run_id"), qint64(recorder->id())},
+                         {QStringLiteral("model"), (*model)->path},
+                         {QStringLiteral("out"), out},
+                         {QStringLiteral("size_bytes"), qint64(result->fileBytes)},
+                         {QStringLiteral("bpw"), bpw},
+                         {QStringLiteral("plan"), plan->toJson()},
+                         {QStringLiteral("fallbacks"), fallbacksJson(result->layout.fallbacks)},
+                         {QStringLiteral("tensors"), tensors}};
+        if (*stats)
+            json.insert(QStringLiteral("calibration"), (*stats)->provenance());
+        printOut(QString::fromUtf8(QJsonDocument(json).toJson(QJsonDocument::Compact)) +
+                 QLatin1Char('\n'));
+        return 0;
+    }
+    std::map<QString, int> typeCounts;
+    for (const ExportedTensor& t : result->layout.tensors)
+        ++typeCounts[QLatin1String(traitsOf(t.type).name)];
+    QStringList counts;
+    for (const auto& [type, n] : typeCounts)
+        counts << QStringLiteral("%1 × %2").arg(n).arg(type);
+    printOut(QStringLiteral("model      %1\nplan       %2\nwrote      %3 (%4, %5 bpw)\n"
+                            "tensors    %6\n")
+                 .arg(QFileInfo((*model)->path).fileName(), record.name, out,
+                      formatBytes(result->fileBytes), QString::number(bpw, 'f', 2),
+                      counts.join(QStringLiteral(", "))) +
+             (result->layout.fallbacks.empty()
+                  ? QString()
+                  : QStringLiteral("fallbacks  %1 tensor(s) in the nearest exact type\n")
+                        .arg(result->layout.fallbacks.size())) +
+             QStringLiteral("run        %1, recorded in %2\n")
+                 .arg(recorder->id())
+                 .arg((*store)->path()));
+    return 0;
+}
+
+} // namespace
+
+Command quantizeCommand() {
+    std::vector<Option> options = {
+        {QStringLiteral("plan"), QStringLiteral("PLAN.json"),
+         QStringLiteral("the per-tensor precisions and methods")},
+        {QStringLiteral("out"), QStringLiteral("MODEL.gguf"),
+         QStringLiteral("the GGUF v3 file to write (replaced only when complete)")},
+        {QStringLiteral("calib"), QStringLiteral("FILE"),
+         QStringLiteral("calibrate on this text first (for smoothquant, awq, gptq)")},
+        {QStringLiteral("stats"), QStringLiteral("STATS"),
+         QStringLiteral("reuse statistics from 'cwb calibrate'")},
+        {QStringLiteral("fallback"), QStringLiteral("MODE"),
+         QStringLiteral("for precisions GGUF cannot hold as they are: stop (default) or nearest "
+                        "(int4_g128 as Q4_0 when rows are whole blocks of 32, else F32; both "
+                        "exact)")},
+    };
+    for (Option o : calibrationOptionTable()) {
+        o.help = QStringLiteral("with --calib: ") + o.help;
+        options.push_back(o);
+    }
+    for (const Option& o : std::vector<Option>{
+             {QStringLiteral("tokenizer"), QStringLiteral("FILE"),
+              QStringLiteral("llama2.c tokenizer.bin (default: found beside the model)")},
+             {QStringLiteral("threads"), QStringLiteral("N"),
+              QStringLiteral("threads (default: every core)")},
+             dbOption(),
+             {QStringLiteral("json"), {}, QStringLiteral("print one JSON object on stdout")},
+         })
+        options.push_back(o);
+    return Command{
+        QStringLiteral("quantize"),
+        QStringLiteral("MODEL --plan PLAN.json [--calib FILE | --stats STATS] --out MODEL.gguf "
+                       "[--fallback nearest|stop]"),
+        QStringLiteral("Write the compressed model as a GGUF file for llama.cpp and Ollama."),
+        {QStringLiteral("MODEL")},
+        options,
+        runQuantize,
+    };
+}
+
+} // namespace cwb::cli

@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include "activationstats.h"
+#include "evaluation.h"
+#include "model.h"
+#include "plan.h"
+#include "precision.h"
+#include "progress.h"
+#include "result.h"
+
+#include <QJsonObject>
+#include <QString>
+#include <QStringList>
+
+#include <cstdint>
+#include <vector>
+
+namespace cwb {
+
+// int8_g32, int4_g32_asym, int4_g32, int4_g128, int2_g16: from near-lossless to the cliff.
+std::vector<PrecisionId> defaultSensitivityPrecisions();
+
+struct SensitivityOptions {
+    EvalOptions eval;
+    std::vector<PrecisionId> precisions; // empty: defaultSensitivityPrecisions()
+    // The plan's calibration section: its "method" (rtn when absent) compresses each tensor.
+    QJsonObject calibration;
+    const CalibrationStats* stats = nullptr; // for methods other than rtn
+    QStringList tensors;                     // empty: every quantizable tensor
+    QString cacheDir;                        // empty: cacheDirectory()
+    bool reuseCached = true; // a result already measured with the same inputs is read back
+};
+
+// What compressing one tensor alone to one precision costs.
+struct PrecisionLoss {
+    PrecisionId precision = PrecisionId::Fp32;
+    double kldMean = 0; // mean KL(P_fp32 ‖ P) over the scored tokens
+    double kldStderr = 0;
+    double top1Agreement = 1;
+    std::uint64_t bytes = 0; // the tensor packed in this precision
+};
+
+struct TensorSensitivity {
+    QString name;
+    // Where its change enters the forward pass: the block index, -1 for the embedding (the
+    // whole model reruns), the number of blocks for an untied classifier.
+    int stage = 0;
+    std::int64_t parameters = 0;
+    std::uint64_t fp32Bytes = 0;
+    std::vector<PrecisionLoss> losses; // in SensitivityResult::precisions order
+    const PrecisionLoss* at(PrecisionId id) const;
+};
+
+// What the measurement cost, against one full evaluation of the text.
+struct SensitivityCost {
+    int candidates = 0;          // tensor × precision pairs measured
+    double seconds = 0;          // the whole call
+    double fullPassSeconds = 0;  // one FP32 pass over the text, every stage, compared as a plan is
+    double candidateSeconds = 0; // every candidate: quantizing and rerunning
+    double quantizeSeconds = 0;  // of which quantizing (and the method's search)
+    // Stages rerun over stages of a full pass, summed over candidates (a stage: one block or the
+    // classifier).
+    double stagePasses = 0;
+    std::uint64_t residualBytes = 0; // the cached stage inputs
+    bool fromCache = false;          // read back from an earlier identical measurement
+    // The same two in processor time of this process, which other processes on a shared machine
+    // disturb less than the clock on the wall.
+    double fullPassCpuSeconds = 0;
+    double candidateCpuSeconds = 0;
+    double fullEvaluations() const {
+        if (fullPassCpuSeconds > 0)
+            return candidateCpuSeconds / fullPassCpuSeconds;
+        return fullPassSeconds > 0 ? candidateSeconds / fullPassSeconds : 0.0;
+    }
+};
+
+struct SensitivityResult {
+    QString modelSha256;
+    QString textSha256;
+    QJsonObject calibration;
+    QuantMethod method = QuantMethod::Rtn;
+    std::vector<PrecisionId> precisions;
+    std::vector<TensorSensitivity> tensors; // in the model's tensor order
+    std::int64_t tokensScored = 0;
+    int threads = 0;
+    SensitivityCost cost;
+    QStringList warnings;
+
+    const TensorSensitivity* find(const QString& name) const;
+    // Median over tensors of the loss at `id`: what "sensitive" is measured against.
+    double medianLoss(PrecisionId id) const;
+
+    QJsonObject toJson() const;
+    static Result<SensitivityResult> fromJson(const QJsonObject& json);
+};
+
+// The plan that compresses `tensor` alone to `precision` (with the calibration section's method):
+// what each sensitivity entry measures, for checking it against a full plan evaluation.
+Plan singleTensorPlan(const QString& tensor, PrecisionId precision,
+                      const QJsonObject& calibration = {});
+
+// For every quantizable tensor and candidate precision, the mean KLD against FP32 on `text` when
+// only that tensor is compressed. The FP32 residual stream at every block's input is kept from one
+// pass over the text; each candidate reruns only from the block holding its tensor (the embedding,
+// whose rows every stage reads, reruns all). GPTQ candidates use the calibration Hessians directly:
+// with one tensor compressed, its inputs are the FP32 model's, so replaying them changes nothing.
+Result<SensitivityResult> measureSensitivity(const Model& model, const QByteArray& text,
+                                             const SensitivityOptions& options,
+                                             const Progress& progress = {});
+
+} // namespace cwb
