@@ -10,6 +10,11 @@ Result<double> relativeQuantError(const Tensor& tensor, PrecisionId precision) {
         return Error{QStringLiteral("%1 is not a matrix").arg(tensor.name)};
     if (precision == PrecisionId::Fp32) // kept as the file's values, decoded
         return 0.0;
+    // A model of shapes only (cwb bench --synthetic) has no values to measure.
+    const StoredTypeTraits& traits = traitsOf(tensor.type);
+    if (tensor.data.size() <
+        rowBytes(traits, std::size_t(tensor.rowLength())) * std::size_t(tensor.rows()))
+        return Error{QStringLiteral("%1 holds no values").arg(tensor.name)};
     std::vector<float> scratch;
     const std::span<const float> values = decodedValues(tensor, scratch);
     auto packed = quantizeMatrix(precision, values, tensor.rowLength(), tensor.name);

@@ -141,6 +141,20 @@ private slots:
             QVERIFY2(o.value(QLatin1String(key)).toDouble() > 0, key);
         QCOMPARE(o.value(QStringLiteral("gen_tokens")).toInt(), 4);
 
+        // A model of shapes only, in a packed precision, recorded as a run like any other.
+        p.start(cwbtest::cliPath(),
+                {QStringLiteral("bench"), QStringLiteral("--synthetic"),
+                 QStringLiteral("smollm-135m"), QStringLiteral("--precision"),
+                 QStringLiteral("int8"), QStringLiteral("--prompt"), QStringLiteral("4"),
+                 QStringLiteral("--gen"), QStringLiteral("2"), QStringLiteral("--json")});
+        QVERIFY(p.waitForFinished(300000));
+        QVERIFY2(p.exitStatus() == QProcess::NormalExit && p.exitCode() == 0,
+                 p.readAllStandardError().right(2000).constData());
+        QVERIFY(QJsonDocument::fromJson(p.readAllStandardOutput())
+                    .object()
+                    .value(QStringLiteral("run_id"))
+                    .toInteger() > 0);
+
         // Neither a model nor --synthetic, or both: bad usage.
         for (const QStringList& args :
              {QStringList{QStringLiteral("bench")},
