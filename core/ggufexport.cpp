@@ -137,14 +137,6 @@ std::string compactJson(const QJsonObject& o) {
     return QJsonDocument(o).toJson(QJsonDocument::Compact).toStdString();
 }
 
-Progress slice(const Progress& outer, double from, double to) {
-    Progress p;
-    p.cancel = outer.cancel;
-    if (outer.report)
-        p.report = [=](double f, const QString& stage) { outer(from + (to - from) * f, stage); };
-    return p;
-}
-
 } // namespace
 
 QString fallbackName(ExportFallback fallback) {
@@ -233,7 +225,7 @@ Result<ExportBuild> buildExport(const Model& model, const Plan& plan, const Expo
                          .arg(names.join(QStringLiteral(", ")))};
     }
 
-    auto methods = applyMethods(model, resolved, options.stats, slice(progress, 0.0, 0.9));
+    auto methods = applyMethods(model, resolved, options.stats, progress.slice(0.0, 0.9));
     if (!methods)
         return methods.error();
     build.methodReports = methods->reports;
@@ -321,10 +313,10 @@ Result<ExportBuild> buildExport(const Model& model, const Plan& plan, const Expo
 
 Result<ExportResult> exportGguf(const Model& model, const Plan& plan, const QString& path,
                                 const ExportOptions& options, const Progress& progress) {
-    auto build = buildExport(model, plan, options, slice(progress, 0.0, 0.6));
+    auto build = buildExport(model, plan, options, progress.slice(0.0, 0.6));
     if (!build)
         return build.error();
-    if (auto saved = build->writer.save(path, slice(progress, 0.6, 1.0)); !saved)
+    if (auto saved = build->writer.save(path, progress.slice(0.6, 1.0)); !saved)
         return saved.error();
     ExportResult result;
     result.path = path;

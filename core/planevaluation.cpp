@@ -12,18 +12,6 @@
 namespace cwb {
 namespace {
 
-// A sub-range [from, to) of the caller's progress bar, its stages named after the pass.
-Progress slice(const Progress& outer, double from, double to, const QString& pass = {}) {
-    Progress p;
-    p.cancel = outer.cancel;
-    if (outer.report)
-        p.report = [=](double f, const QString& stage) {
-            outer(from + (to - from) * f,
-                  pass.isEmpty() ? stage : pass + QStringLiteral(": ") + stage);
-        };
-    return p;
-}
-
 Result<std::unique_ptr<Engine>> makeEngine(WeightSet weights, int threads,
                                            const Progress& progress) {
     return Engine::create(std::move(weights), EngineOptions{threads, progress.cancel});
@@ -74,7 +62,7 @@ Result<PlanEvaluation> evaluatePlan(const Model& model, const QByteArray& text, 
 
     const QString key = baselineKey(result.modelSha256, result.textSha256, o, threads);
     const QString dir = options.cacheDir.isEmpty() ? cacheDirectory() : options.cacheDir;
-    const Progress baselineProgress = slice(progress, 0.0, 0.45);
+    const Progress baselineProgress = progress.slice(0.0, 0.45);
     auto baseline = BaselineLogits::obtain(
         dir, key, model.config.vocabSize, evalPlan->scoredTokens,
         [&](const BaselineLogits::RowSink& sink) -> Result<void> {
@@ -87,7 +75,7 @@ Result<PlanEvaluation> evaluatePlan(const Model& model, const QByteArray& text, 
             if (!engine)
                 return engine.error();
             return runPlan(**engine, *evalPlan,
-                           slice(baselineProgress, 0.0, 1.0, QStringLiteral("FP32 baseline")),
+                           baselineProgress.slice(0.0, 1.0, QStringLiteral("FP32 baseline")),
                            [&](std::span<const float> logits, std::int32_t) { sink(logits); });
         });
     if (!baseline)
@@ -96,7 +84,7 @@ Result<PlanEvaluation> evaluatePlan(const Model& model, const QByteArray& text, 
     result.warnings += baseline->warnings();
 
     auto weights = WeightSet::fromPlan(model, resolved, WeightMode::Accuracy, options.stats,
-                                       slice(progress, 0.45, 0.5, QStringLiteral("quantizing")));
+                                       progress.slice(0.45, 0.5, QStringLiteral("quantizing")));
     if (!weights)
         return weights.error();
     result.methodReports = weights->methodReports;
@@ -117,7 +105,7 @@ Result<PlanEvaluation> evaluatePlan(const Model& model, const QByteArray& text, 
     std::int64_t row = 0;
     QElapsedTimer forward;
     forward.start();
-    auto run = runPlan(**engine, *evalPlan, slice(progress, 0.5, 1.0, QStringLiteral("plan")),
+    auto run = runPlan(**engine, *evalPlan, progress.slice(0.5, 1.0, QStringLiteral("plan")),
                        [&](std::span<const float> logits, std::int32_t next) {
                            comparer.add(baseline->row(row++), logits, next);
                        });

@@ -38,14 +38,6 @@ int stageOf(const QString& name, int layers) {
     return -1;
 }
 
-Progress slice(const Progress& outer, double from, double to) {
-    Progress p;
-    p.cancel = outer.cancel;
-    if (outer.report)
-        p.report = [=](double f, const QString& stage) { outer(from + (to - from) * f, stage); };
-    return p;
-}
-
 double seconds(const QElapsedTimer& t) {
     return double(t.nsecsElapsed()) / 1e9;
 }
@@ -377,7 +369,7 @@ Result<SensitivityResult> measureSensitivity(const Model& model, const QByteArra
         dir, key, c.vocabSize, evalPlan->scoredTokens,
         [&](const BaselineLogits::RowSink& sink) -> Result<void> {
             produced = true;
-            return capturePass(model, *evalPlan, threads, residuals, slice(progress, 0.0, 0.05),
+            return capturePass(model, *evalPlan, threads, residuals, progress.slice(0.0, 0.05),
                                [&](std::span<const float> logits, std::int32_t) { sink(logits); });
         });
     if (!baseline)
@@ -390,7 +382,7 @@ Result<SensitivityResult> measureSensitivity(const Model& model, const QByteArra
         passCpu = cpuSeconds();
         DistributionComparer same;
         std::int64_t row = 0;
-        if (auto r = capturePass(model, *evalPlan, threads, residuals, slice(progress, 0.0, 0.05),
+        if (auto r = capturePass(model, *evalPlan, threads, residuals, progress.slice(0.0, 0.05),
                                  [&](std::span<const float> logits, std::int32_t next) {
                                      same.add(baseline->row(row++), logits, next);
                                  });

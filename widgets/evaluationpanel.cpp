@@ -8,7 +8,6 @@
 #include "jobrunner.h"
 #include "modelsummary.h"
 #include "precisionplanmodel.h"
-#include "progressrange.h"
 #include "resources.h"
 #include "runlibrary.h"
 #include "runrecording.h"
@@ -325,8 +324,8 @@ void EvaluationPanel::startPlanEvaluation() {
         std::optional<CalibrationRun> calibrated;
         auto used = stats;
         if (calibrate) {
-            auto run = runCalibration(
-                *calibrate, progressRange(progress, 0.0, kCalibrationShare, tr("calibration")));
+            auto run = runCalibration(*calibrate,
+                                      progress.slice(0.0, kCalibrationShare, tr("calibration")));
             if (!run) {
                 const cwb::Error error{tr("calibration: %1").arg(run.error().message),
                                        run.error().kind};
@@ -346,10 +345,10 @@ void EvaluationPanel::startPlanEvaluation() {
         if (text)
             recorded = RecordedRun::begin(
                 recording, evaluationRecord(*model, path, *text, o, &plan, name, used.get()));
-        auto result = text ? cwb::evaluatePlan(
-                                 *model, *text, plan, options,
-                                 progressRange(progress, calibrate ? kCalibrationShare : 0.0, 1.0))
-                           : cwb::Result<cwb::PlanEvaluation>(text.error());
+        auto result =
+            text ? cwb::evaluatePlan(*model, *text, plan, options,
+                                     progress.slice(calibrate ? kCalibrationShare : 0.0, 1.0))
+                 : cwb::Result<cwb::PlanEvaluation>(text.error());
         if (recorded && result)
             recorded->finish(evaluationOutcome(*model, plan, *result, used.get()));
         else if (recorded)
