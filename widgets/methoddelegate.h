@@ -1,26 +1,17 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
-#include <QStyledItemDelegate>
+#include "listdelegate.h"
 
-// Edits a Method cell with a combo box: the plan's default, then every method, each with its
-// summary as tooltip. Like the precision editor, the list opens at once and a choice is
-// committed as soon as it is made.
-class MethodDelegate : public QStyledItemDelegate {
+// Edits a Method cell with a list: the plan's default, then every method, each with its summary
+// as tooltip.
+class MethodDelegate : public ListDelegate {
     Q_OBJECT
 public:
-    using QStyledItemDelegate::QStyledItemDelegate;
+    explicit MethodDelegate(QObject* parent = nullptr);
 
-    QWidget* createEditor(QWidget* parent, const QStyleOptionViewItem& option,
-                          const QModelIndex& index) const override;
-    void setEditorData(QWidget* editor, const QModelIndex& index) const override;
-    void setModelData(QWidget* editor, QAbstractItemModel* model,
-                      const QModelIndex& index) const override;
-    void updateEditorGeometry(QWidget* editor, const QStyleOptionViewItem& option,
-                              const QModelIndex& index) const override;
-    void paint(QPainter* painter, const QStyleOptionViewItem& option,
-               const QModelIndex& index) const override;
-
-private:
-    void commitAndCloseEditor();
+protected:
+    void fillList(QComboBox* combo, const QModelIndex& index) const override;
+    // The tensor's own method, or -1 (the "plan default" entry) when it follows the plan's.
+    QVariant currentChoice(const QModelIndex& index) const override;
 };

@@ -542,6 +542,18 @@ HardwareProfile profileFrom(const Statement& s) {
             s.real(5),    s.real(6), s.real(7), s.text(8), s.integer(9) != 0};
 }
 
+// Binds a profile's fields, kind to notes, from parameter `first` on: INSERT and UPDATE name
+// them in the same order.
+void bindProfileFields(Statement& s, const HardwareProfile& p, int first) {
+    s.bind(first, p.kind)
+        .bind(first + 1, p.memoryGiB)
+        .bind(first + 2, p.bandwidthGBs)
+        .bind(first + 3, p.int8Tops)
+        .bind(first + 4, p.fp16Tflops)
+        .bind(first + 5, p.pricePerHour)
+        .bind(first + 6, p.notes);
+}
+
 const char* const kProfileColumns = "id, name, kind, memory_gib, bandwidth_gbs, int8_tops, "
                                     "fp16_tflops, price_per_hour, notes, shipped";
 
@@ -592,14 +604,8 @@ Result<std::int64_t> RunStore::addHardware(const HardwareProfile& p) {
                               "notes, shipped) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)"));
     if (!s)
         return s.error();
-    s->bind(1, p.name)
-        .bind(2, p.kind)
-        .bind(3, p.memoryGiB)
-        .bind(4, p.bandwidthGBs)
-        .bind(5, p.int8Tops)
-        .bind(6, p.fp16Tflops)
-        .bind(7, p.pricePerHour)
-        .bind(8, p.notes);
+    s->bind(1, p.name);
+    bindProfileFields(*s, p, 2);
     if (auto r = s->run(); !r)
         return r.error();
     return m_db->lastInsertId();
@@ -616,14 +622,8 @@ Result<void> RunStore::updateHardware(const HardwareProfile& p) {
                               "price_per_hour = ?, notes = ? WHERE name = ?"));
     if (!s)
         return s.error();
-    s->bind(1, p.kind)
-        .bind(2, p.memoryGiB)
-        .bind(3, p.bandwidthGBs)
-        .bind(4, p.int8Tops)
-        .bind(5, p.fp16Tflops)
-        .bind(6, p.pricePerHour)
-        .bind(7, p.notes)
-        .bind(8, p.name);
+    bindProfileFields(*s, p, 1);
+    s->bind(8, p.name);
     if (auto r = s->run(); !r)
         return r;
     if (m_db->changes() != 1)
