@@ -271,6 +271,9 @@ struct TrainableModel::Cache {
 Result<TrainableModel> TrainableModel::fromModel(const Model& model) {
     if (auto valid = validateLlamaTensors(model); !valid)
         return valid.error();
+    if (model.config.qkvBias)
+        return Error{QStringLiteral("training (distillation) does not handle the Q, K and V biases "
+                                    "of this model (Qwen2) yet")};
     TrainableModel t;
     t.m_config = model.config;
     const std::vector<NamedValues> values = modelValues(model);

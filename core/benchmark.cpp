@@ -85,9 +85,15 @@ Result<BenchResult> runBenchmark(WeightSet weights, const BenchOptions& options,
     r.peakResidentBytes = peakResidentBytes();
     engine->reset(); // free the weights before the bandwidth buffer is allocated
 
+    // The decode loop's last step may have seen no flag: a cancelled benchmark returns no result.
+    if (progress.cancelled())
+        return cancelledError();
     if (options.measureBandwidth) {
         progress(0.95, QStringLiteral("measuring memory bandwidth"));
-        r.readBandwidthGBs = kernels::measureReadBandwidth(r.threads, std::uint64_t(1) << 30);
+        r.readBandwidthGBs =
+            kernels::measureReadBandwidth(r.threads, std::uint64_t(1) << 30, progress.cancel);
+        if (progress.cancelled())
+            return cancelledError();
         r.matmulGflops = measureMatmulGflops(r.threads);
         r.decodeBandwidthFraction =
             double(r.decodeBytesPerToken) * r.decodeTokensPerSecond / (r.readBandwidthGBs * 1e9);

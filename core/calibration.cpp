@@ -108,7 +108,8 @@ Result<CalibrationSet> cutCalibrationText(const Model& model, const CalibrationT
     for (int i = 0; i < o.sequences; ++i) {
         auto begin = stream.begin() + std::ptrdiff_t(i) * o.sequenceLength;
         std::vector<std::int32_t> s(begin, begin + o.sequenceLength);
-        s[0] = model.tokenizer.bos();
+        if (model.tokenizer.addsBos())
+            s[0] = model.tokenizer.bos();
         set.tokens += o.sequenceLength;
         set.sequences.push_back(std::move(s));
     }

@@ -32,8 +32,8 @@ Result<CalibrationText> parseCalibrationText(const QString& name, const QByteArr
                                              bool jsonLines);
 
 // The text cut into sequences as llama.cpp's imatrix cuts it: every document tokenized from BOS,
-// one stream, chunks of sequenceLength tokens each starting with BOS, the first `sequences` of
-// them. Fails if the text cannot fill them, saying how many it can.
+// one stream, chunks of sequenceLength tokens each starting with BOS (if the tokenizer adds one),
+// the first `sequences` of them. Fails if the text cannot fill them, saying how many it can.
 struct CalibrationSet {
     std::vector<std::vector<std::int32_t>> sequences;
     std::int64_t tokens = 0;

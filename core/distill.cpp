@@ -206,7 +206,8 @@ Result<TrainingData> tokenizeTrainingText(const Model& model, const QByteArray& 
 
 Result<DistillResult> distill(const Model& teacher, const Model& student, const TrainingData& data,
                               const DistillOptions& options, const Progress& progress,
-                              const std::function<void(const TrainingPoint&)>& onStep) {
+                              const std::function<void(const TrainingPoint&)>& onStep,
+                              const std::function<void(int, const Model&)>& onStudent) {
     if (teacher.config.vocabSize != student.config.vocabSize)
         return Error{QStringLiteral("the student's vocabulary differs from the teacher's")};
     if (options.steps < 1 || options.batch < 1)
@@ -257,6 +258,7 @@ Result<DistillResult> distill(const Model& teacher, const Model& student, const 
     KvCache cache(teacher.config, T);
     const auto started = std::chrono::steady_clock::now();
     int stepsThisCall = 0;
+    std::chrono::steady_clock::duration watching{}; // in onStudent: not training
     while (st.step < options.steps) {
         if (progress.cancelled()) {
             (void)checkpoint();
@@ -319,12 +321,20 @@ Result<DistillResult> distill(const Model& teacher, const Model& student, const 
                                                               .arg(st.step)
                                                               .arg(options.steps)
                                                               .arg(point.loss, 0, 'f', 4));
+        if (onStudent && options.studentEvery > 0 && st.step % options.studentEvery == 0 &&
+            st.step < options.steps) {
+            const auto watchFrom = std::chrono::steady_clock::now();
+            trainable->parameters() = st.params;
+            onStudent(st.step, *trainable->toModel(student, student.path));
+            watching += std::chrono::steady_clock::now() - watchFrom;
+        }
         if (options.checkpointEvery > 0 && st.step % options.checkpointEvery == 0)
             if (auto saved = checkpoint(); !saved)
                 return saved.error();
     }
     result.seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started - watching)
+            .count();
     result.tokensPerSecond = result.seconds > 0 ? double(result.tokensSeen) / result.seconds : 0;
     if (auto saved = checkpoint(); !saved)
         return saved.error();

@@ -32,7 +32,9 @@ Result<TrainingData> tokenizeTrainingText(const Model& model, const QByteArray& 
 
 // loss = klWeight · T² · KL(teacher_T ‖ student_T) + α · CE(text), averaged over positions.
 // AdamW with linear warm-up then cosine decay to minLrFraction · lr, global gradient-norm
-// clipping, data order from a seeded RNG.
+// clipping, data order from a seeded RNG. By default the KL alone at T = 1: on stories260K's
+// 3-block student it reached a lower validation perplexity than T = 2 with α = 0.5 at every
+// budget measured (600 steps: 5.23 against 5.45; README, "Pruning and distillation").
 struct DistillOptions {
     int steps = 200;
     int batch = 8; // windows per step
@@ -42,8 +44,8 @@ struct DistillOptions {
     float weightDecay = 0.01f;
     float beta1 = 0.9f, beta2 = 0.95f, adamEps = 1e-8f;
     float clip = 1.0f; // 0: no clipping
-    float temperature = 2.0f;
-    float alpha = 0.5f;    // weight of the cross-entropy on the text
+    float temperature = 1.0f;
+    float alpha = 0.0f;    // weight of the cross-entropy on the text
     float klWeight = 1.0f; // 0 trains on the text alone
     std::uint64_t seed = 1234;
     int threads = 0;
@@ -51,6 +53,9 @@ struct DistillOptions {
     int checkpointEvery = 50;
     bool resume = false;    // continue from checkpointPath if it exists
     int stopAfterSteps = 0; // > 0: stop (as a kill would) after this many steps of this call
+    // > 0: hand the student as it is to `onStudent` every this many steps (a validation curve).
+    // Not part of the run's identity: it changes what is watched, not what is trained.
+    int studentEvery = 0;
 
     QJsonObject toJson() const;
     float learningRate(int step) const;
@@ -75,9 +80,12 @@ struct DistillResult {
 };
 
 // Trains `student` (the same vocabulary as `teacher`) on `data`. `onStep` sees every step (for
-// live loss curves). Cancellation saves the checkpoint, if there is one, and returns Cancelled.
-Result<DistillResult> distill(const Model& teacher, const Model& student, const TrainingData& data,
-                              const DistillOptions& options, const Progress& progress = {},
-                              const std::function<void(const TrainingPoint&)>& onStep = {});
+// live loss curves), `onStudent` the student every options.studentEvery steps. Cancellation saves
+// the checkpoint, if there is one, and returns Cancelled.
+Result<DistillResult>
+distill(const Model& teacher, const Model& student, const TrainingData& data,
+        const DistillOptions& options, const Progress& progress = {},
+        const std::function<void(const TrainingPoint&)>& onStep = {},
+        const std::function<void(int step, const Model& student)>& onStudent = {});
 
 } // namespace cwb

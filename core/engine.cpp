@@ -48,6 +48,16 @@ struct Linear {
     const kernels::PackedMatrix* packed = nullptr;
 };
 
+// y[i][j] += bias[j] for each of the m rows (Qwen2's Q, K and V projections); nothing if empty.
+void addBias(float* y, int m, std::span<const float> bias) {
+    const std::size_t n = bias.size();
+    for (int i = 0; i < m; ++i) {
+        float* row = y + std::size_t(i) * n;
+        for (std::size_t j = 0; j < n; ++j)
+            row[j] += bias[j];
+    }
+}
+
 void rmsNorm(const float* x, const float* weight, float* out, int n, float eps) {
     float ss = 0.0f;
     for (int i = 0; i < n; ++i)
@@ -255,7 +265,7 @@ Result<void> Engine::setWeights(WeightSet weights) {
     if (weights.config.dim != d->c.dim || weights.config.hiddenDim != d->c.hiddenDim ||
         weights.config.layers != d->c.layers || weights.config.vocabSize != d->c.vocabSize ||
         weights.config.heads != d->c.heads || weights.config.kvHeads != d->c.kvHeads ||
-        weights.config.headDim != d->c.headDim)
+        weights.config.headDim != d->c.headDim || weights.config.qkvBias != d->c.qkvBias)
         return Error{QStringLiteral("the new weights are of another model's shapes")};
     try {
         d->weights = std::move(weights);
@@ -348,6 +358,9 @@ Result<void> Engine::runStages(KvCache& cache, int firstStage, int m, int logits
             e.run(layer.q, e.xb.data(), m, e.q.data());
             e.run(layer.k, e.xb.data(), m, e.k.data());
             e.run(layer.v, e.xb.data(), m, e.v.data());
+            addBias(e.q.data(), m, lw.qBias);
+            addBias(e.k.data(), m, lw.kBias);
+            addBias(e.v.data(), m, lw.vBias);
             for (int i = 0; i < m; ++i) {
                 e.rope(rowsOf(e.q, i, c.qDim()), c.heads, pos0 + i);
                 e.rope(rowsOf(e.k, i, c.kvDim()), c.kvHeads, pos0 + i);

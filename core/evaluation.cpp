@@ -50,7 +50,9 @@ Result<EvalPlan> planChunks(const Model& model, std::string_view text, const Eva
     for (std::int64_t i = 0; i < chunks; ++i) {
         EvalSequence s;
         s.tokens.assign(tokens.begin() + i * o.ctx, tokens.begin() + (i + 1) * o.ctx);
-        s.tokens[0] = model.tokenizer.bos();
+        // As llama-perplexity: a tokenizer that adds no BOS has its chunks scored as cut.
+        if (model.tokenizer.addsBos())
+            s.tokens[0] = model.tokenizer.bos();
         s.scoreFrom = first;
         s.scoreTo = o.ctx - 1;
         plan.sequences.push_back(std::move(s));

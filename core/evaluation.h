@@ -20,8 +20,9 @@ class Engine;
 
 // How a text becomes scored sequences.
 //  Chunks: llama.cpp's llama-perplexity -c ctx. The whole text is tokenized once with BOS in
-//    front and cut into chunks of ctx tokens, each starting with BOS; the second half of each
-//    chunk is scored (positions ctx/2 .. ctx-2 predicting the tokens after them).
+//    front and cut into chunks of ctx tokens, each starting with BOS (unless the tokenizer adds
+//    none: then each chunk is scored as cut); the second half of each chunk is scored (positions
+//    ctx/2 .. ctx-2 predicting the tokens after them).
 //  Documents: the text is split on a separator; each document is stripped, '\r' dropped and
 //    runs of '\n' collapsed to one, tokenized from BOS with a fresh context, cut to ctx tokens,
 //    and every token after BOS is scored.

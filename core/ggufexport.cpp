@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "ggufexport.h"
 
+#include "bytelevel.h"
 #include "fingerprint.h"
+#include "tensorvalues.h"
 #include "version.h"
 
 #include <QFileInfo>
@@ -61,23 +63,8 @@ bool isBytePiece(const std::string& piece) {
            std::isxdigit(static_cast<unsigned char>(piece[4]));
 }
 
-// Architecture and tokenizer metadata for a model that was not read from a GGUF file.
-void addGeneratedMetadata(GgufWriter& w, const Model& model) {
-    const LlamaConfig& c = model.config;
-    w.addString(QStringLiteral("general.architecture"), "llama");
-    w.addString(QStringLiteral("general.name"),
-                QFileInfo(model.path).completeBaseName().toStdString());
-    w.addU32(QStringLiteral("llama.context_length"), std::uint32_t(c.contextLength));
-    w.addU32(QStringLiteral("llama.embedding_length"), std::uint32_t(c.dim));
-    w.addU32(QStringLiteral("llama.feed_forward_length"), std::uint32_t(c.hiddenDim));
-    w.addU32(QStringLiteral("llama.block_count"), std::uint32_t(c.layers));
-    w.addU32(QStringLiteral("llama.attention.head_count"), std::uint32_t(c.heads));
-    w.addU32(QStringLiteral("llama.attention.head_count_kv"), std::uint32_t(c.kvHeads));
-    w.addU32(QStringLiteral("llama.rope.dimension_count"), std::uint32_t(c.ropeDim));
-    w.addF32(QStringLiteral("llama.attention.layer_norm_rms_epsilon"), c.normEps);
-    w.addF32(QStringLiteral("llama.rope.freq_base"), c.ropeTheta);
-
-    const Tokenizer& tok = model.tokenizer;
+// GGUF's "llama" vocabulary: SentencePiece pieces with U+2581 for a space, and their scores.
+void addSentencePieceVocabulary(GgufWriter& w, const Tokenizer& tok) {
     std::vector<std::string> tokens;
     std::vector<float> scores;
     std::vector<std::int32_t> types;
@@ -93,12 +80,82 @@ void addGeneratedMetadata(GgufWriter& w, const Model& model) {
     w.addStringArray(QStringLiteral("tokenizer.ggml.tokens"), tokens);
     w.addF32Array(QStringLiteral("tokenizer.ggml.scores"), scores);
     w.addI32Array(QStringLiteral("tokenizer.ggml.token_type"), types);
+}
+
+// The tokenizer.ggml.pre name whose split is this tokenizer's, or empty.
+std::string preTokenizerName(const Tokenizer::Vocabulary& v) {
+    for (const char* name : {"gpt2", "llama-bpe", "qwen2", "smollm"})
+        if (byteLevelPatterns(name) == v.splitPatterns &&
+            v.wholeWordsFirst == (std::string_view(name) == "llama-bpe"))
+            return name;
+    return {};
+}
+
+// GGUF's "gpt2" vocabulary: byte-level pieces in GPT-2's printable form (added tokens verbatim),
+// and the merges in priority order.
+void addByteLevelVocabulary(GgufWriter& w, const Tokenizer& tok, QStringList& warnings) {
+    const Tokenizer::Vocabulary& v = tok.vocabulary();
+    std::vector<std::string> tokens;
+    std::vector<std::int32_t> types;
+    for (std::int32_t id = 0; id < tok.vocabSize(); ++id) {
+        const TokenKind kind = tok.kind(id);
+        const bool verbatim = kind == TokenKind::UserDefined || kind == TokenKind::Control;
+        tokens.push_back(verbatim ? tok.piece(id) : byteLevelFromBytes(tok.piece(id)));
+        types.push_back(std::int32_t(kind));
+    }
+    std::vector<std::string> merges;
+    merges.reserve(v.merges.size());
+    for (const auto& [left, right] : v.merges)
+        merges.push_back(byteLevelFromBytes(left) + ' ' + byteLevelFromBytes(right));
+    std::string pre = preTokenizerName(v);
+    if (pre.empty()) {
+        pre = "default";
+        warnings << QStringLiteral("the tokenizer's pre-tokenizer split has no tokenizer.ggml.pre "
+                                   "name; written as GPT-2's, which may split text differently");
+    }
+    if (v.nfc)
+        warnings << QStringLiteral("the tokenizer's NFC normalization is not kept: GGUF has no "
+                                   "field for it (llama.cpp does not apply it either)");
+    w.addString(QStringLiteral("tokenizer.ggml.model"), "gpt2");
+    w.addString(QStringLiteral("tokenizer.ggml.pre"), pre);
+    w.addStringArray(QStringLiteral("tokenizer.ggml.tokens"), tokens);
+    w.addI32Array(QStringLiteral("tokenizer.ggml.token_type"), types);
+    w.addStringArray(QStringLiteral("tokenizer.ggml.merges"), merges);
+}
+
+// Architecture and tokenizer metadata for a model that was not read from a GGUF file.
+void addGeneratedMetadata(GgufWriter& w, const Model& model, QStringList& warnings) {
+    const LlamaConfig& c = model.config;
+    w.addString(QStringLiteral("general.architecture"), "llama");
+    w.addString(QStringLiteral("general.name"),
+                QFileInfo(model.path).completeBaseName().toStdString());
+    w.addU32(QStringLiteral("llama.context_length"), std::uint32_t(c.contextLength));
+    w.addU32(QStringLiteral("llama.embedding_length"), std::uint32_t(c.dim));
+    w.addU32(QStringLiteral("llama.feed_forward_length"), std::uint32_t(c.hiddenDim));
+    w.addU32(QStringLiteral("llama.block_count"), std::uint32_t(c.layers));
+    w.addU32(QStringLiteral("llama.attention.head_count"), std::uint32_t(c.heads));
+    w.addU32(QStringLiteral("llama.attention.head_count_kv"), std::uint32_t(c.kvHeads));
+    w.addU32(QStringLiteral("llama.rope.dimension_count"), std::uint32_t(c.ropeDim));
+    // Heads removed by pruning leave heads × head width short of the embedding: say the width.
+    if (c.heads * c.headDim != c.dim) {
+        w.addU32(QStringLiteral("llama.attention.key_length"), std::uint32_t(c.headDim));
+        w.addU32(QStringLiteral("llama.attention.value_length"), std::uint32_t(c.headDim));
+    }
+    w.addF32(QStringLiteral("llama.attention.layer_norm_rms_epsilon"), c.normEps);
+    w.addF32(QStringLiteral("llama.rope.freq_base"), c.ropeTheta);
+
+    const Tokenizer& tok = model.tokenizer;
+    if (tok.model() == TokenizerModel::ByteLevel)
+        addByteLevelVocabulary(w, tok, warnings);
+    else
+        addSentencePieceVocabulary(w, tok);
     if (tok.bos() >= 0)
         w.addU32(QStringLiteral("tokenizer.ggml.bos_token_id"), std::uint32_t(tok.bos()));
     if (tok.eos() >= 0)
         w.addU32(QStringLiteral("tokenizer.ggml.eos_token_id"), std::uint32_t(tok.eos()));
     if (tok.unk() >= 0)
         w.addU32(QStringLiteral("tokenizer.ggml.unknown_token_id"), std::uint32_t(tok.unk()));
+    w.addBool(QStringLiteral("tokenizer.ggml.add_bos_token"), tok.addsBos());
 }
 
 // int4_g128 rows as Q4_0: every 128-group's scale repeated in its four blocks of 32, the nibbles
@@ -125,6 +182,22 @@ std::vector<std::uint8_t> int4g128AsQ4_0(const QuantizedMatrix& q) {
         }
     }
     return out;
+}
+
+bool holds(std::span<const std::uint8_t> memory, const std::uint8_t* p) {
+    const auto at = reinterpret_cast<std::uintptr_t>(p);
+    const auto begin = reinterpret_cast<std::uintptr_t>(memory.data());
+    return at >= begin && at < begin + memory.size();
+}
+
+std::shared_ptr<const void> ownerOf(const Model& model, const Tensor& t) {
+    for (const auto& buffer : model.buffers)
+        if (holds(*buffer, t.data.data()))
+            return buffer;
+    for (const auto& file : model.files)
+        if (holds(file->bytes(), t.data.data()))
+            return file;
+    return model.files.empty() ? nullptr : model.files.front();
 }
 
 std::vector<std::uint8_t> floatBytes(std::span<const float> values) {
@@ -172,6 +245,8 @@ ExportLayout planExport(const Model& model, const ResolvedPlan& plan) {
         ExportedTensor e;
         e.name = t.name;
         e.type = t.type; // left alone: written as stored, which holds its values exactly
+        if (!t.isMatrix())
+            e.type = StoredType::F32; // norms and biases: llama.cpp's converters keep them f32
         const TensorChoice* choice = plan.find(t.name);
         if (choice && choice->quantizable && choice->precision != PrecisionId::Fp32) {
             const PrecisionInfo& p = precisionInfo(choice->precision);
@@ -239,7 +314,7 @@ Result<ExportBuild> buildExport(const Model& model, const Plan& plan, const Expo
                 build.warnings
                     << QStringLiteral("metadata %1 (nested arrays) was not copied").arg(key);
     } else {
-        addGeneratedMetadata(w, model);
+        addGeneratedMetadata(w, model, build.warnings);
     }
 
     std::map<StoredType, std::int64_t> matrixElements;
@@ -259,12 +334,13 @@ Result<ExportBuild> buildExport(const Model& model, const Plan& plan, const Expo
         } else if (auto f = methods->f32.find(t.name); f != methods->f32.end()) {
             e.type = StoredType::F32; // scaled by SmoothQuant or AWQ
             w.addTensor(t.name, t.shape, e.type, floatBytes(f->second));
+        } else if (e.type != t.type) { // a 1-D tensor stored in f16 or bf16
+            std::vector<float> scratch;
+            w.addTensor(t.name, t.shape, e.type, floatBytes(decodedValues(t, scratch)));
         } else {
-            // The model's own bytes: its mapped file stays alive as long as the writer.
-            std::shared_ptr<const void> owner;
-            if (!model.files.empty())
-                owner = model.files.front();
-            w.addTensor(t.name, t.shape, t.type, t.data, owner);
+            // The model's own bytes: the mapped file or load-time buffer that holds them stays
+            // alive as long as the writer.
+            w.addTensor(t.name, t.shape, t.type, t.data, ownerOf(model, t));
         }
         e.bytes = storedBytes(t, e.type);
         if (t.isMatrix())

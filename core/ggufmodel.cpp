@@ -165,20 +165,26 @@ Result<LlamaConfig> readConfig(const GgufMetadata& m) {
     c.kvHeads = *kvHeads;
     if (c.layers > 4096)
         return Error{QStringLiteral("llama.block_count = %1 is out of range").arg(c.layers)};
-    if (c.dim % c.heads != 0 || c.heads % c.kvHeads != 0)
+    // The head width is embedding / heads unless the file says otherwise: a model whose heads
+    // were pruned keeps its embedding and has fewer heads of the same width.
+    const bool statedWidth = m.find(p + "attention.key_length") != nullptr;
+    if ((!statedWidth && c.dim % c.heads != 0) || c.heads % c.kvHeads != 0)
         return Error{QStringLiteral("%1 heads and %2 kv heads do not divide the embedding of %3")
                          .arg(c.heads)
                          .arg(c.kvHeads)
                          .arg(c.dim)};
-    c.headDim = c.dim / c.heads;
-    auto headDim = positiveInt(m, p + "attention.key_length", c.headDim);
+    auto headDim = positiveInt(m, p + "attention.key_length", c.dim / c.heads);
     if (!headDim)
         return headDim.error();
-    if (*headDim != c.headDim)
-        return Error{QStringLiteral("llama.attention.key_length %1 differs from embedding / heads "
-                                    "(%2), which is not supported")
+    auto valueDim = positiveInt(m, p + "attention.value_length", *headDim);
+    if (!valueDim)
+        return valueDim.error();
+    if (*valueDim != *headDim || *headDim > 1024)
+        return Error{QStringLiteral("llama.attention.key_length %1 and value_length %2 must be "
+                                    "equal and at most 1024")
                          .arg(*headDim)
-                         .arg(c.headDim)};
+                         .arg(*valueDim)};
+    c.headDim = *headDim;
     auto ropeDim = positiveInt(m, p + "rope.dimension_count", c.headDim);
     if (!ropeDim)
         return ropeDim.error();
@@ -239,6 +245,9 @@ Result<std::shared_ptr<const Model>> loadGgufModel(const QString& path) {
     model->metadata = std::move(gguf->metadata);
     model->files = {mapped.value()};
     model->config.tiedOutput = model->find(QStringLiteral("output.weight")) == nullptr;
+    // As llama.cpp's llama architecture: Q, K and V biases when the file has them (Qwen2).
+    for (const char* kind : {"attn_q", "attn_k", "attn_v"})
+        model->config.qkvBias |= model->find(blockBiasName(0, kind)) != nullptr;
     if (model->config.tiedOutput)
         model->warnings << QStringLiteral(
             "no output.weight: the classifier reuses token_embd.weight");

@@ -82,7 +82,8 @@ Result<HfConfig> parseHfConfig(const QByteArray& json) {
     }
     for (const char* key : {"attention_bias", "mlp_bias"})
         if (o.value(QLatin1String(key)).toBool(false))
-            return refuse(QStringLiteral("%1 = true is not supported: the engine has no biases")
+            return refuse(QStringLiteral("%1 = true is not supported: the engine runs biases "
+                                         "only on the Q, K and V projections, as Qwen2 has them")
                               .arg(QLatin1String(key)));
 
     LlamaConfig& c = hf.llama;

@@ -21,7 +21,8 @@ struct HfConfig {
 
 // Reads config.json of LlamaForCausalLM, MistralForCausalLM or Qwen2ForCausalLM. Anything that
 // would change the computation and that the engine does not do (another architecture, rope
-// scaling, a head size other than hidden_size / heads, biases) is refused, naming the field.
+// scaling, a head size other than hidden_size / heads, biases other than Qwen2's on Q, K and V) is
+// refused, naming the field.
 Result<HfConfig> parseHfConfig(const QByteArray& json);
 
 } // namespace cwb

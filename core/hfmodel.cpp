@@ -56,7 +56,8 @@ int tensorRank(const QString& name) {
                 break;
             ++k;
         }
-        return 1 + name.section(QLatin1Char('.'), 1, 1).toInt() * 16 + k;
+        const bool bias = name.endsWith(QLatin1String(".bias")); // after its weight
+        return 1 + name.section(QLatin1Char('.'), 1, 1).toInt() * 32 + k * 2 + int(bias);
     }
     return name == QLatin1String("output_norm.weight") ? 1 << 30 : (1 << 30) + 1;
 }
@@ -95,13 +96,22 @@ QString canonicalTensorName(const QString& hfName) {
     if (hfName == QLatin1String("lm_head.weight"))
         return QStringLiteral("output.weight");
     static const QRegularExpression block(
-        QStringLiteral("^model\\.layers\\.(\\d{1,6})\\.(.+)\\.weight$"));
+        QStringLiteral("^model\\.layers\\.(\\d{1,6})\\.(.+)\\.(weight|bias)$"));
     const auto m = block.match(hfName);
     if (!m.hasMatch())
         return {};
-    for (const auto& b : kBlockNames)
-        if (m.captured(2) == QLatin1String(b.hf))
-            return blockTensorName(m.captured(1).toInt(), b.kind);
+    const int layer = m.captured(1).toInt();
+    const bool bias = m.captured(3) == QLatin1String("bias");
+    for (const auto& b : kBlockNames) {
+        if (m.captured(2) != QLatin1String(b.hf))
+            continue;
+        if (!bias)
+            return blockTensorName(layer, b.kind);
+        const QLatin1String kind(b.kind); // only Qwen2's Q, K and V biases are run
+        if (kind == QLatin1String("attn_q") || kind == QLatin1String("attn_k") ||
+            kind == QLatin1String("attn_v"))
+            return blockBiasName(layer, b.kind);
+    }
     return {};
 }
 
@@ -134,12 +144,8 @@ Result<std::shared_ptr<const Model>> loadHfModel(const QString& path) {
     auto hf = parseHfConfig(*configJson);
     if (!hf)
         return withName(hf.error());
-    if (hf->qkvBias)
-        return withName(Error{QStringLiteral("config.json: %1 has biases on the Q, K and V "
-                                             "projections, which the engine does not "
-                                             "run yet; Llama and Mistral checkpoints are supported")
-                                  .arg(hf->architecture)});
-    const LlamaConfig& c = hf->llama;
+    LlamaConfig& c = hf->llama;
+    c.qkvBias = hf->qkvBias;
 
     auto weights = openSafetensorsFolder(folder);
     if (!weights)
@@ -198,13 +204,17 @@ Result<std::shared_ptr<const Model>> loadHfModel(const QString& path) {
     }
 
     // Q and K rows from rotate-half into interleaved order, in a copy: the files stay read-only.
+    // A Q or K bias is one value per row, and moves with its row.
     for (Tensor& t : model->tensors) {
-        const bool q = t.name.endsWith(QLatin1String(".attn_q.weight"));
-        if (!q && !t.name.endsWith(QLatin1String(".attn_k.weight")))
+        const QString kind = t.name.section(QLatin1Char('.'), 2);
+        const bool q =
+            kind == QLatin1String("attn_q.weight") || kind == QLatin1String("attn_q.bias");
+        if (!q && kind != QLatin1String("attn_k.weight") && kind != QLatin1String("attn_k.bias"))
             continue;
+        const std::size_t rows = t.isMatrix() ? std::size_t(t.rows()) : std::size_t(t.elements());
         auto buffer = std::make_shared<std::vector<std::uint8_t>>(t.data.size());
         interleaveRotaryRows(t.data, *buffer, q ? c.heads : c.kvHeads, c.headDim,
-                             t.data.size() / std::size_t(t.rows()));
+                             t.data.size() / rows);
         t.data = *buffer;
         model->buffers.push_back(std::move(buffer));
     }

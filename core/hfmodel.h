@@ -13,7 +13,8 @@ bool isHfFolder(const QString& path);
 // model.safetensors.index.json (F32, F16, BF16, memory-mapped), tokenizer.json with
 // tokenizer_config.json. Tensors get their GGUF names; Q and K rows, which Hugging Face keeps in
 // rotate-half order (each head's first half of dimensions, then its second), are put back into
-// the interleaved pairs the engine rotates, as GGUF and llama2.c store them.
+// the interleaved pairs the engine rotates, as GGUF and llama2.c store them; so are Qwen2's Q and
+// K biases (blk.N.attn_q.bias), one value per row.
 Result<std::shared_ptr<const Model>> loadHfModel(const QString& folder);
 
 // The GGUF name of a Hugging Face tensor name, or an empty string for one we do not know.

@@ -21,6 +21,10 @@ QString blockTensorName(int layer, const char* kind) {
     return QStringLiteral("blk.%1.%2.weight").arg(layer).arg(QLatin1String(kind));
 }
 
+QString blockBiasName(int layer, const char* kind) {
+    return QStringLiteral("blk.%1.%2.bias").arg(layer).arg(QLatin1String(kind));
+}
+
 const Tensor* Model::find(const QString& name) const {
     for (const auto& t : tensors)
         if (t.name == name)
@@ -79,10 +83,31 @@ Result<void> validateLlamaTensors(const Model& model) {
         wanted.push_back({blockTensorName(l, "ffn_gate"), {D, F}});
         wanted.push_back({blockTensorName(l, "ffn_up"), {D, F}});
         wanted.push_back({blockTensorName(l, "ffn_down"), {F, D}});
+        if (c.qkvBias) {
+            wanted.push_back({blockBiasName(l, "attn_q"), {Q}});
+            wanted.push_back({blockBiasName(l, "attn_k"), {KV}});
+            wanted.push_back({blockBiasName(l, "attn_v"), {KV}});
+        }
     }
     for (const auto& [name, shape] : wanted)
         if (auto r = expect(name, shape); !r)
             return r;
+    // A bias the forward pass would skip would give a silently wrong model.
+    for (const Tensor& t : model.tensors) {
+        if (!t.name.endsWith(QLatin1String(".bias")))
+            continue;
+        const bool qkv = t.name.endsWith(QLatin1String(".attn_q.bias")) ||
+                         t.name.endsWith(QLatin1String(".attn_k.bias")) ||
+                         t.name.endsWith(QLatin1String(".attn_v.bias"));
+        if (!qkv)
+            return Error{QStringLiteral("tensor %1 is a bias the engine does not run (only the Q, "
+                                        "K and V projections may have biases)")
+                             .arg(t.name)};
+        if (!c.qkvBias)
+            return Error{
+                QStringLiteral("tensor %1 is a bias the model's configuration does not have")
+                    .arg(t.name)};
+    }
     return {};
 }
 

@@ -50,9 +50,11 @@ struct LoadOptions {
 Result<std::shared_ptr<const Model>> loadModel(const QString& path,
                                                const LoadOptions& options = {});
 
-// Checks that every tensor the architecture needs is present with the shape the config implies.
+// Checks that every tensor the architecture needs is present with the shape the config implies,
+// and that no bias is present that the engine would not run (only Q, K and V ones, with qkvBias).
 Result<void> validateLlamaTensors(const Model& model);
 
 QString blockTensorName(int layer, const char* kind); // "blk.3.attn_q.weight"
+QString blockBiasName(int layer, const char* kind);   // "blk.3.attn_q.bias"
 
 } // namespace cwb

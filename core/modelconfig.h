@@ -20,6 +20,7 @@ struct LlamaConfig {
     float normEps = 1e-5f;
     float ropeTheta = 10000.0f;
     bool tiedOutput = false; // the classifier reuses token_embd.weight
+    bool qkvBias = false;    // Qwen2: biases added to the Q, K and V projections
 
     int qDim() const { return heads * headDim; }
     int kvDim() const { return kvHeads * headDim; }

@@ -53,10 +53,11 @@ QList<QPair<QString, QString>> describeModel(const Model& m) {
     rows << qMakePair(QStringLiteral("Feed-forward width"), QString::number(c.hiddenDim));
     rows << qMakePair(QStringLiteral("Blocks"), QString::number(c.layers));
     rows << qMakePair(QStringLiteral("Attention heads"),
-                      QStringLiteral("%1 (%2 key/value, head size %3)")
+                      QStringLiteral("%1 (%2 key/value, head size %3%4)")
                           .arg(c.heads)
                           .arg(c.kvHeads)
-                          .arg(c.headDim));
+                          .arg(c.headDim)
+                          .arg(c.qkvBias ? QStringLiteral(", Q/K/V biases") : QString()));
     rows << qMakePair(QStringLiteral("Rotary"),
                       QStringLiteral("%1 dims, base %2").arg(c.ropeDim).arg(double(c.ropeTheta)));
     rows << qMakePair(QStringLiteral("RMSNorm epsilon"),
@@ -90,6 +91,7 @@ QJsonObject modelToJson(const Model& m) {
         {QStringLiteral("vocab_size"), c.vocabSize},
         {QStringLiteral("context_length"), c.contextLength},
         {QStringLiteral("tied_output"), c.tiedOutput},
+        {QStringLiteral("qkv_bias"), c.qkvBias},
     };
     QJsonArray tensors;
     for (const Tensor& t : m.tensors) {

@@ -216,6 +216,13 @@ void removeKvGroups(Tensors& t, LlamaConfig& c, const PrunePlan& plan,
         k.values = keepRows(k.values, c.dim, keptGroups, hd);
         v.values = keepRows(v.values, c.dim, keptGroups, hd);
         o.values = keepColumns(o.values, c.dim, c.qDim(), keptGroups, group * hd);
+        // Qwen2's biases go with their rows.
+        for (const auto& [kind, width] :
+             {std::pair{"attn_q", group * hd}, {"attn_k", hd}, {"attn_v", hd}})
+            if (const auto it = t.byName.find(blockBiasName(l, kind)); it != t.byName.end()) {
+                it->second->values = keepRows(it->second->values, 1, keptGroups, width);
+                it->second->shape = {std::int64_t(keptGroups.size()) * width};
+            }
         q.shape = {c.dim, keep * group * hd};
         k.shape = {c.dim, keep * hd};
         v.shape = {c.dim, keep * hd};

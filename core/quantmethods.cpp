@@ -271,15 +271,21 @@ void applyScales(const ScaleGroup& g, const std::vector<double>& s, WorkingWeigh
     // head of its group reads, all with the same scale).
     const std::size_t rows = g.headsPerKv > 1 ? k / std::size_t(g.headsPerKv) : k;
     const std::size_t rowLength = p.size() / rows;
-    for (std::size_t r = 0; r < rows; ++r) {
-        const std::size_t channel = g.headsPerKv > 1
-                                        ? (r / std::size_t(g.headDim)) * std::size_t(g.headDim) *
-                                                  std::size_t(g.headsPerKv) +
-                                              r % std::size_t(g.headDim)
-                                        : r;
+    const auto hd = std::size_t(g.headDim);
+    auto channelOf = [&](std::size_t r) {
+        return g.headsPerKv > 1 ? (r / hd) * hd * std::size_t(g.headsPerKv) + r % hd : r;
+    };
+    for (std::size_t r = 0; r < rows; ++r)
         for (std::size_t c = 0; c < rowLength; ++c)
-            p[r * rowLength + c] = float(double(p[r * rowLength + c]) / s[channel]);
-    }
+            p[r * rowLength + c] = float(double(p[r * rowLength + c]) / s[channelOf(r)]);
+    // A bias on those rows (Qwen2's attn_v) is part of what each row produces.
+    QString biasName = g.predecessor;
+    biasName.replace(QLatin1String(".weight"), QLatin1String(".bias"));
+    if (weights.view(biasName).size() != rows)
+        return;
+    auto bias = weights.edit(biasName);
+    for (std::size_t r = 0; r < rows; ++r)
+        bias[r] = float(double(bias[r]) / s[channelOf(r)]);
 }
 
 } // namespace

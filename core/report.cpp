@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "report.h"
 
+#include "lineage.h"
 #include "metricinfo.h"
 #include "precision.h"
 #include "systeminfo.h"
@@ -332,6 +333,12 @@ Result<QJsonObject> buildReport(RunStore& store, std::int64_t runId, const Repor
     if (!tradeoff)
         return tradeoff.error();
     const auto cost = costSaving(store, *run, options.workload);
+    auto chain = runLineage(store, runId);
+    if (!chain)
+        return chain.error();
+    QJsonArray lineage;
+    for (const RunRecord& step : *chain)
+        lineage.append(lineageStepJson(step));
 
     QJsonObject calibration = run->settings.value(QStringLiteral("calibration")).toObject();
     QJsonObject report{
@@ -342,6 +349,7 @@ Result<QJsonObject> buildReport(RunStore& store, std::int64_t runId, const Repor
         {QStringLiteral("kind"), run->kind},
         {QStringLiteral("status"), runStatusName(run->status)},
         {QStringLiteral("summary"), summaryJson(*run, base, cost)},
+        {QStringLiteral("lineage"), lineage},
         {QStringLiteral("model"), run->model ? QJsonValue(modelJson(*run->model)) : QJsonValue()},
         {QStringLiteral("method"),
          QJsonObject{{QStringLiteral("plan"), run->plan},

@@ -64,6 +64,63 @@ QString code(const QString& s) {
     return QStringLiteral("<code>%1</code>").arg(esc(s));
 }
 
+// key = value pairs of a lineage step's settings or results; a plan by its name and default.
+QString lineageValues(const QJsonObject& o) {
+    QStringList parts;
+    for (auto it = o.begin(); it != o.end(); ++it) {
+        QString value;
+        if (it.key() == QLatin1String("plan")) {
+            const QJsonObject plan = it.value().toObject();
+            value = plan.value(QStringLiteral("name")).toString();
+            const QString fallback = plan.value(QStringLiteral("default")).toString();
+            value =
+                value.isEmpty() ? fallback : QStringLiteral("%1 (default %2)").arg(value, fallback);
+        } else if (it.key() == QLatin1String("output_sha256")) {
+            value = it.value().toString().left(16) + QStringLiteral("…");
+        } else if (it.key() == QLatin1String("out")) {
+            value = it.value().toString().section(QLatin1Char('/'), -1);
+        } else if (it.value().isDouble()) {
+            value = number(it.value());
+        } else if (it.value().isString()) {
+            value = it.value().toString();
+        } else {
+            value = QString::fromUtf8(
+                QJsonDocument(it.value().toObject()).toJson(QJsonDocument::Compact));
+        }
+        parts << QStringLiteral("%1 = %2").arg(esc(it.key()), esc(value));
+    }
+    return parts.isEmpty() ? QStringLiteral("–") : parts.join(QStringLiteral("<br/>"));
+}
+
+// Every run that led to this one, the first (on the original model) first.
+QString lineageTable(const QJsonArray& lineage) {
+    QString html =
+        QStringLiteral("<table border=\"1\" cellspacing=\"0\" cellpadding=\"4\" width=\"100%\">\n"
+                       "<tr><th>Step</th><th>Run</th><th>Kind</th><th>Model</th><th>Settings</th>"
+                       "<th>Result</th></tr>\n");
+    int step = 0;
+    for (const QJsonValue& v : lineage) {
+        const QJsonObject s = v.toObject();
+        const QJsonObject model = s.value(QStringLiteral("model")).toObject();
+        html += QStringLiteral("<tr><td>%1</td><td>%2<br/><span class=\"small\">%3</span></td>"
+                               "<td>%4</td><td>%5<br/><span class=\"small\">%6 · %7 "
+                               "parameters</span></td><td class=\"small\">%8</td>"
+                               "<td class=\"small\">%9</td></tr>\n")
+                    .arg(++step)
+                    .arg(s.value(QStringLiteral("run_id")).toInteger())
+                    .arg(esc(s.value(QStringLiteral("name")).toString()),
+                         esc(s.value(QStringLiteral("kind")).toString()),
+                         esc(model.value(QStringLiteral("path"))
+                                 .toString()
+                                 .section(QLatin1Char('/'), -1)),
+                         code(model.value(QStringLiteral("sha256")).toString().left(16)),
+                         number(model.value(QStringLiteral("parameters"))),
+                         lineageValues(s.value(QStringLiteral("settings")).toObject()),
+                         lineageValues(s.value(QStringLiteral("results")).toObject()));
+    }
+    return html + QStringLiteral("</table>\n");
+}
+
 // Linear or logarithmic axis mapping [lo, hi] onto [a, b] pixels.
 struct Axis {
     double lo = 0, hi = 1;
@@ -386,6 +443,17 @@ QString reportHtml(const QJsonObject& report, ReportImages images) {
         {QStringLiteral("Parameters"), number(model.value(QStringLiteral("parameters")))},
         {QStringLiteral("Configuration"), esc(configText.join(QStringLiteral(", ")))},
     });
+
+    const QJsonArray lineage = report.value(QStringLiteral("lineage")).toArray();
+    if (lineage.size() > 1)
+        h += QStringLiteral("<p>Lineage: this run is step %1 of a chain of runs, each made on "
+                            "the model the step before produced (or on the same model), from "
+                            "the original model on:</p>\n")
+                 .arg(lineage.size()) +
+             lineageTable(lineage);
+    else
+        h += QStringLiteral("<p>Lineage: this run was made on the model above directly; no "
+                            "recorded run produced it.</p>\n");
 
     // 3. Method
     h += QStringLiteral("<h2>3. Method</h2>\n<p>The plan, as applied:</p>\n<pre>%1</pre>\n")

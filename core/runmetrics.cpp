@@ -22,6 +22,10 @@ constexpr std::array kMetrics = {
                   Better::Higher},
     RunMetricInfo{RunMetric::DollarsPer1000Queries, "dollars_per_1000_queries",
                   "$ per 1,000 queries", "$", 1.0, Better::Lower},
+    RunMetricInfo{RunMetric::SizeFractionOfOriginal, "size_fraction_of_original",
+                  "size vs original FP32", "%", 100.0, Better::Lower},
+    RunMetricInfo{RunMetric::RetainedQuality, "retained_quality", "retained quality", "%", 100.0,
+                  Better::Higher},
 };
 
 std::optional<double> stored(const RunRecord& run, const char* key) {
@@ -66,6 +70,13 @@ QString runMetricDescription(RunMetric metric) {
         return QStringLiteral("What serving 1,000 queries of the workload costs on the cheapest "
                               "hardware profile that holds the model, as the cost model projects "
                               "it.");
+    if (metric == RunMetric::SizeFractionOfOriginal)
+        return QStringLiteral("The run's size as a fraction of the FP32 size of the original "
+                              "model its lineage starts from (the teacher of a distilled or "
+                              "pruned student).");
+    if (metric == RunMetric::RetainedQuality)
+        return QStringLiteral("The original model's perplexity divided by the run's, on the same "
+                              "text with the same settings: 100% keeps all of its quality.");
     const MetricInfo* info = metricInfo(QLatin1String(runMetricInfo(metric).key));
     if (!info)
         return {};

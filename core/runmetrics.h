@@ -23,6 +23,10 @@ enum class RunMetric {
     Top1Agreement,
     DecodeTokensPerSecond,
     DollarsPer1000Queries,
+    // Against the original model of the run's lineage (the teacher of a distilled student):
+    // size / its FP32 size, and its perplexity / this perplexity on the same text.
+    SizeFractionOfOriginal,
+    RetainedQuality,
 };
 
 struct RunMetricInfo {

@@ -7,6 +7,8 @@
 #include "systeminfo.h"
 #include "version.h"
 
+#include <QCryptographicHash>
+#include <QFile>
 #include <QFileInfo>
 
 namespace cwb {
@@ -22,6 +24,16 @@ ModelIdentity modelIdentity(const Model& model) {
     m.parameters = model.parameterCount();
     m.config = modelToJson(model).value(QStringLiteral("config")).toObject();
     return m;
+}
+
+Result<QJsonObject> modelOutputJson(const QString& path) {
+    QFile file(path);
+    QCryptographicHash hash(QCryptographicHash::Sha256);
+    if (!file.open(QIODevice::ReadOnly) || !hash.addData(&file))
+        return Error{QStringLiteral("cannot read %1: %2").arg(path, file.errorString())};
+    return QJsonObject{
+        {QStringLiteral("out"), QFileInfo(path).absoluteFilePath()},
+        {QStringLiteral("output_sha256"), QString::fromLatin1(hash.result().toHex())}};
 }
 
 RunRecord newRunRecord(const QString& kind, const Model* model, const QString& command) {
@@ -54,6 +66,12 @@ std::map<QString, MetricValue> metricsOf(const PerplexityResult& r) {
         {QStringLiteral("tok_per_s"), value(r.tokensPerSecond)},
         {QStringLiteral("seconds"), value(r.seconds)},
     };
+}
+
+std::map<QString, MetricValue> metricsOf(const Model& model, const PerplexityResult& r) {
+    auto out = metricsOf(r);
+    out[QStringLiteral("size_bytes")] = value(double(model.storedBytes()));
+    return out;
 }
 
 std::map<QString, MetricValue> metricsOf(const PlanEvaluation& e) {
@@ -117,11 +135,16 @@ std::vector<TensorResult> tensorResultsOf(const Model& model, const ResolvedPlan
 }
 
 Result<RunRecorder> RunRecorder::start(RunStore& store, RunRecord run) {
+    // A model some recorded run wrote continues that run's lineage, unless told otherwise.
+    if (!run.parentId && run.model)
+        if (auto producer = store.runProducing(run.model->sha256); producer && *producer)
+            run.parentId = **producer;
+    const std::optional<std::int64_t> parent = run.parentId;
     auto id = store.begin(std::move(run));
     if (!id)
         return Error{QStringLiteral("cannot record the run in %1: %2")
                          .arg(store.path(), id.error().message)};
-    return RunRecorder(store, *id);
+    return RunRecorder(store, *id, parent);
 }
 
 RunRecorder::~RunRecorder() {

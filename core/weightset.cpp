@@ -13,8 +13,8 @@
 namespace cwb {
 namespace {
 
-// Calls `matrix` for every weight matrix and `vector` for every norm, in the engine's order, and
-// checks that nothing is missing.
+// Calls `matrix` for every weight matrix and `vector` for every norm and bias, in the engine's
+// order. Biases are never quantized: a plan treats them as the 1-D tensors they are.
 template <typename MatrixFn, typename VectorFn>
 Result<void> fill(WeightSet& ws, const Model& model, MatrixFn matrix, VectorFn vector,
                   const Progress& progress) {
@@ -35,6 +35,11 @@ Result<void> fill(WeightSet& ws, const Model& model, MatrixFn matrix, VectorFn v
         w.gate = matrix(blockTensorName(l, "ffn_gate"));
         w.up = matrix(blockTensorName(l, "ffn_up"));
         w.down = matrix(blockTensorName(l, "ffn_down"));
+        if (model.config.qkvBias) {
+            w.qBias = vector(blockBiasName(l, "attn_q"));
+            w.kBias = vector(blockBiasName(l, "attn_k"));
+            w.vBias = vector(blockBiasName(l, "attn_v"));
+        }
         ws.layers.push_back(w);
     }
     return {};
@@ -47,6 +52,8 @@ Result<void> checkComplete(const WeightSet& ws) {
                 return Error{QStringLiteral("the model lacks a block matrix")};
         if (w.attnNorm.empty() || w.ffnNorm.empty())
             return Error{QStringLiteral("the model lacks a block norm")};
+        if (ws.config.qkvBias && (w.qBias.empty() || w.kBias.empty() || w.vBias.empty()))
+            return Error{QStringLiteral("the model lacks a Q, K or V bias")};
     }
     if (ws.tokenEmbd.empty() || ws.outputNorm.empty() || ws.output.empty())
         return Error{QStringLiteral("the model lacks its embedding, final norm or classifier")};
@@ -167,9 +174,10 @@ Result<WeightSet> WeightSet::synthetic(const Model& model, const ResolvedPlan& p
         const Tensor* t = model.find(name);
         if (!t)
             return {};
-        // RMSNorm weights near one, as trained models have them.
+        // RMSNorm weights near one, as trained models have them; biases near zero.
         std::mt19937_64 rng(++next);
-        std::normal_distribution<float> normal(1.0f, 0.05f);
+        std::normal_distribution<float> normal(name.endsWith(QLatin1String(".bias")) ? 0.0f : 1.0f,
+                                               0.05f);
         std::vector<float>& v = ws.m_owned.emplace_back(std::size_t(t->elements()));
         for (float& x : v)
             x = normal(rng);
@@ -205,7 +213,8 @@ std::uint64_t WeightSet::weightBytes() const {
     if (!config.tiedOutput)
         add(output);
     for (const LayerWeights& l : layers) {
-        bytes += l.attnNorm.size_bytes() + l.ffnNorm.size_bytes();
+        bytes += l.attnNorm.size_bytes() + l.ffnNorm.size_bytes() + l.qBias.size_bytes() +
+                 l.kBias.size_bytes() + l.vBias.size_bytes();
         for (const MatrixWeights* m : {&l.wq, &l.wk, &l.wv, &l.wo, &l.gate, &l.up, &l.down})
             add(*m);
     }
@@ -239,6 +248,11 @@ std::shared_ptr<const Model> syntheticModel(const LlamaConfig& c, const QString&
         add(blockTensorName(l, "ffn_gate"), {D, F});
         add(blockTensorName(l, "ffn_up"), {D, F});
         add(blockTensorName(l, "ffn_down"), {F, D});
+        if (c.qkvBias) {
+            add(blockBiasName(l, "attn_q"), {Q});
+            add(blockBiasName(l, "attn_k"), {KV});
+            add(blockBiasName(l, "attn_v"), {KV});
+        }
     }
     add(QStringLiteral("output_norm.weight"), {D});
     if (!c.tiedOutput)

@@ -26,6 +26,7 @@ struct MatrixWeights {
 struct LayerWeights {
     std::span<const float> attnNorm, ffnNorm;
     MatrixWeights wq, wk, wv, wo, gate, up, down;
+    std::span<const float> qBias, kBias, vBias; // empty unless config.qkvBias; always f32
 };
 
 // What the weights are prepared for.

@@ -3,6 +3,7 @@
 
 #include "testassets.h"
 
+#include "bytelevel.h"
 #include "llama2c.h"
 #include "model.h"
 
@@ -15,6 +16,8 @@
 #include <algorithm>
 #include <cstring>
 #include <map>
+#include <random>
+#include <set>
 #include <tuple>
 
 // Writes Hugging Face model folders for tests, from the format descriptions: safetensors (an
@@ -266,35 +269,40 @@ inline QByteArray json(const QJsonObject& o) {
     return QJsonDocument(o).toJson(QJsonDocument::Compact);
 }
 
+// `tensors` in `dir` as one model.safetensors, or as `shards` files with
+// model.safetensors.index.json.
+inline void writeSafetensors(const QDir& d, const std::vector<HfTensor>& tensors, HfDtype dtype,
+                             int shards) {
+    if (shards <= 1) {
+        writeFile(d.filePath(QStringLiteral("model.safetensors")), safetensorsFile(tensors, dtype));
+        return;
+    }
+    QJsonObject weightMap;
+    const std::size_t per = (tensors.size() + std::size_t(shards) - 1) / std::size_t(shards);
+    for (int s = 0; s < shards; ++s) {
+        const QString name = QStringLiteral("model-%1-of-%2.safetensors")
+                                 .arg(s + 1, 5, 10, QLatin1Char('0'))
+                                 .arg(shards, 5, 10, QLatin1Char('0'));
+        const std::size_t from = std::min(tensors.size(), per * std::size_t(s));
+        const std::size_t to = std::min(tensors.size(), per * std::size_t(s + 1));
+        const std::vector<HfTensor> part(tensors.begin() + std::ptrdiff_t(from),
+                                         tensors.begin() + std::ptrdiff_t(to));
+        for (const HfTensor& t : part)
+            weightMap[t.name] = name;
+        writeFile(d.filePath(name), safetensorsFile(part, dtype));
+    }
+    writeFile(d.filePath(QStringLiteral("model.safetensors.index.json")),
+              json(QJsonObject{{QStringLiteral("metadata"), QJsonObject{}},
+                               {QStringLiteral("weight_map"), weightMap}}));
+}
+
 // stories260K as a Hugging Face folder in `dir`: one model.safetensors, or `shards` files with
 // model.safetensors.index.json.
 inline void writeStories260KFolder(const QString& dir, HfDtype dtype, int shards = 1,
                                    bool mergesAsPairs = false) {
     QDir().mkpath(dir);
     const QDir d(dir);
-    const auto tensors = stories260KTensors();
-    if (shards <= 1) {
-        writeFile(d.filePath(QStringLiteral("model.safetensors")), safetensorsFile(tensors, dtype));
-    } else {
-        QJsonObject weightMap;
-        const std::size_t per = (tensors.size() + std::size_t(shards) - 1) / std::size_t(shards);
-        for (int s = 0; s < shards; ++s) {
-            const QString name = QStringLiteral("model-%1-of-%2.safetensors")
-                                     .arg(s + 1, 5, 10, QLatin1Char('0'))
-                                     .arg(shards, 5, 10, QLatin1Char('0'));
-            const auto begin =
-                tensors.begin() + std::ptrdiff_t(std::min(tensors.size(), per * std::size_t(s)));
-            const auto end = tensors.begin() +
-                             std::ptrdiff_t(std::min(tensors.size(), per * std::size_t(s + 1)));
-            const std::vector<HfTensor> part(begin, end);
-            for (const HfTensor& t : part)
-                weightMap[t.name] = name;
-            writeFile(d.filePath(name), safetensorsFile(part, dtype));
-        }
-        writeFile(d.filePath(QStringLiteral("model.safetensors.index.json")),
-                  json(QJsonObject{{QStringLiteral("metadata"), QJsonObject{}},
-                                   {QStringLiteral("weight_map"), weightMap}}));
-    }
+    writeSafetensors(d, stories260KTensors(), dtype, shards);
     writeFile(d.filePath(QStringLiteral("config.json")), json(stories260KConfig()));
     writeFile(d.filePath(QStringLiteral("tokenizer.json")),
               json(tokenizerJsonFrom(tok512(), mergesAsPairs)));
@@ -304,6 +312,159 @@ inline void writeStories260KFolder(const QString& dir, HfDtype dtype, int shards
                                {QStringLiteral("bos_token"), QStringLiteral("<s>")},
                                {QStringLiteral("eos_token"), QStringLiteral("</s>")},
                                {QStringLiteral("unk_token"), QStringLiteral("<unk>")}}));
+}
+
+// Qwen2's layout on stories260K: its weights, plus a bias on every Q, K and V projection drawn
+// from N(0, biasScale²), stored as Hugging Face stores them (Q and K biases, like their rows, in
+// rotate-half order), after each block's v_proj weight.
+inline std::vector<HfTensor> qwen2Tensors(float biasScale, std::uint32_t seed = 7) {
+    std::vector<HfTensor> out;
+    std::mt19937 rng(seed);
+    std::normal_distribution<float> normal(0.0f, biasScale);
+    for (HfTensor& t : stories260KTensors()) {
+        const bool v = t.name.endsWith(QLatin1String("self_attn.v_proj.weight"));
+        const QString layer = t.name.section(QLatin1Char('.'), 0, 2); // "model.layers.3"
+        out.push_back(std::move(t));
+        if (!v)
+            continue;
+        for (const auto& [proj, rows] :
+             {std::pair{"q_proj", 64}, std::pair{"k_proj", 32}, std::pair{"v_proj", 32}}) {
+            HfTensor b{QStringLiteral("%1.self_attn.%2.bias").arg(layer, QLatin1String(proj)),
+                       {rows},
+                       std::vector<float>(std::size_t(rows))};
+            for (float& x : b.values)
+                x = normal(rng);
+            out.push_back(std::move(b));
+        }
+    }
+    return out;
+}
+
+// Qwen2's pre-tokenizer split, as its tokenizer.json writes it.
+inline QString qwen2SplitPattern() {
+    return QStringLiteral(
+        R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)");
+}
+
+// A byte-level BPE tokenizer.json of Qwen2's kind (NFC, its split, no BOS) with 512 tokens: the
+// 256 bytes (id = byte value), 254 merges learned here from `corpus` (the most frequent adjacent
+// pair first, ties to the smaller pair), then <|endoftext|> (510) and <|im_end|> (511).
+inline QJsonObject qwen2TokenizerJson(const std::vector<std::string>& corpus) {
+    const std::vector<QRegularExpression> split{QRegularExpression(qwen2SplitPattern())};
+    std::map<std::string, std::int64_t> words;
+    for (const std::string& doc : corpus)
+        for (const auto& [begin, end] : cwb::splitByPatterns(doc, split))
+            ++words[doc.substr(begin, end - begin)];
+    std::vector<std::pair<std::vector<std::string>, std::int64_t>> symbols;
+    for (const auto& [word, count] : words) {
+        std::vector<std::string> w;
+        for (char ch : word)
+            w.emplace_back(1, ch);
+        symbols.emplace_back(std::move(w), count);
+    }
+    std::set<std::string> pieces;
+    for (int b = 0; b < 256; ++b)
+        pieces.insert(std::string(1, char(b)));
+    QJsonObject vocab;
+    for (int b = 0; b < 256; ++b)
+        vocab[QString::fromStdString(cwb::byteLevelFromBytes(std::string(1, char(b))))] = b;
+    QJsonArray merges;
+    for (int id = 256; id < 510; ++id) {
+        std::map<std::pair<std::string, std::string>, std::int64_t> pairs;
+        for (const auto& [w, count] : symbols)
+            for (std::size_t i = 0; i + 1 < w.size(); ++i)
+                if (!pieces.count(w[i] + w[i + 1]))
+                    pairs[{w[i], w[i + 1]}] += count;
+        if (pairs.empty())
+            qFatal("the corpus is too small for 254 merges");
+        auto best = pairs.begin();
+        for (auto it = pairs.begin(); it != pairs.end(); ++it)
+            if (it->second > best->second)
+                best = it;
+        const auto [left, right] = best->first;
+        for (auto& [w, count] : symbols)
+            for (std::size_t i = 0; i + 1 < w.size(); ++i)
+                if (w[i] == left && w[i + 1] == right) {
+                    w[i] += w[i + 1];
+                    w.erase(w.begin() + std::ptrdiff_t(i) + 1);
+                }
+        pieces.insert(left + right);
+        vocab[QString::fromStdString(cwb::byteLevelFromBytes(left + right))] = id;
+        merges.append(QString::fromStdString(cwb::byteLevelFromBytes(left) + ' ' +
+                                             cwb::byteLevelFromBytes(right)));
+    }
+    QJsonArray added;
+    for (const auto& [id, content] : {std::pair{510, "<|endoftext|>"}, {511, "<|im_end|>"}}) {
+        vocab[QLatin1String(content)] = id;
+        added.append(QJsonObject{{QStringLiteral("id"), id},
+                                 {QStringLiteral("content"), QLatin1String(content)},
+                                 {QStringLiteral("single_word"), false},
+                                 {QStringLiteral("lstrip"), false},
+                                 {QStringLiteral("rstrip"), false},
+                                 {QStringLiteral("normalized"), false},
+                                 {QStringLiteral("special"), true}});
+    }
+    const QJsonObject byteLevel{{QStringLiteral("type"), QStringLiteral("ByteLevel")},
+                                {QStringLiteral("add_prefix_space"), false},
+                                {QStringLiteral("trim_offsets"), false},
+                                {QStringLiteral("use_regex"), false}};
+    return QJsonObject{
+        {QStringLiteral("version"), QStringLiteral("1.0")},
+        {QStringLiteral("added_tokens"), added},
+        {QStringLiteral("normalizer"),
+         QJsonObject{{QStringLiteral("type"), QStringLiteral("NFC")}}},
+        {QStringLiteral("pre_tokenizer"),
+         QJsonObject{
+             {QStringLiteral("type"), QStringLiteral("Sequence")},
+             {QStringLiteral("pretokenizers"),
+              QJsonArray{QJsonObject{{QStringLiteral("type"), QStringLiteral("Split")},
+                                     {QStringLiteral("pattern"),
+                                      QJsonObject{{QStringLiteral("Regex"), qwen2SplitPattern()}}},
+                                     {QStringLiteral("behavior"), QStringLiteral("Isolated")},
+                                     {QStringLiteral("invert"), false}},
+                         byteLevel}}}},
+        {QStringLiteral("post_processor"), byteLevel},
+        {QStringLiteral("decoder"), byteLevel},
+        {QStringLiteral("model"),
+         QJsonObject{{QStringLiteral("type"), QStringLiteral("BPE")},
+                     {QStringLiteral("dropout"), QJsonValue::Null},
+                     {QStringLiteral("unk_token"), QJsonValue::Null},
+                     {QStringLiteral("continuing_subword_prefix"), QString()},
+                     {QStringLiteral("end_of_word_suffix"), QString()},
+                     {QStringLiteral("fuse_unk"), false},
+                     {QStringLiteral("byte_fallback"), false},
+                     {QStringLiteral("ignore_merges"), false},
+                     {QStringLiteral("vocab"), vocab},
+                     {QStringLiteral("merges"), merges}}}};
+}
+
+inline QJsonObject qwen2Config() {
+    QJsonObject c = stories260KConfig();
+    c[QStringLiteral("architectures")] = QJsonArray{QStringLiteral("Qwen2ForCausalLM")};
+    c[QStringLiteral("model_type")] = QStringLiteral("qwen2");
+    c[QStringLiteral("rms_norm_eps")] = 1e-6;
+    c[QStringLiteral("rope_theta")] = 1000000.0;
+    c[QStringLiteral("use_sliding_window")] = false;
+    c[QStringLiteral("sliding_window")] = 4096;
+    c[QStringLiteral("bos_token_id")] = 510;
+    c[QStringLiteral("eos_token_id")] = 511;
+    return c;
+}
+
+// A Qwen2ForCausalLM folder in `dir`: qwen2Tensors(biasScale) in one F32 file, or `shards` files,
+// qwen2Config() and a tokenizer learned from `corpus`.
+inline void writeQwen2Folder(const QString& dir, float biasScale,
+                             const std::vector<std::string>& corpus, int shards = 1) {
+    QDir().mkpath(dir);
+    const QDir d(dir);
+    writeSafetensors(d, qwen2Tensors(biasScale), HfDtype::F32, shards);
+    writeFile(d.filePath(QStringLiteral("config.json")), json(qwen2Config()));
+    writeFile(d.filePath(QStringLiteral("tokenizer.json")), json(qwen2TokenizerJson(corpus)));
+    writeFile(d.filePath(QStringLiteral("tokenizer_config.json")),
+              json(QJsonObject{{QStringLiteral("bos_token"), QJsonValue::Null},
+                               {QStringLiteral("eos_token"), QStringLiteral("<|im_end|>")},
+                               {QStringLiteral("pad_token"), QStringLiteral("<|endoftext|>")},
+                               {QStringLiteral("model_max_length"), 512}}));
 }
 
 } // namespace cwbtest

@@ -4,6 +4,7 @@
 #include "golden.h"
 #include "testassets.h"
 
+#include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -164,6 +165,67 @@ private slots:
                                    "--max-tokens", "--threads", "--json", "--tokenizer"})
             QVERIFY2(help.out.contains(option), option);
         QCOMPARE(cwb({QStringLiteral("eval"), QStringLiteral("--help")}).exitCode, 0);
+    }
+
+    // A run on a model file that a recorded run wrote is that run's child; --parent overrides;
+    // a --parent that is not in the store is a failure, one that is not a number bad usage.
+    void lineageFollowsTheModelFile() {
+        QTemporaryDir dir;
+        const QString db = dir.filePath(QStringLiteral("runs.sqlite"));
+        const QString pruned = dir.filePath(QStringLiteral("p.gguf"));
+        const QString plan = dir.filePath(QStringLiteral("int8.json"));
+        QFile planFile(plan);
+        QVERIFY(planFile.open(QIODevice::WriteOnly));
+        planFile.write(R"({"name": "int8", "default": "int8_g32"})");
+        planFile.close();
+        const auto json = [&](QStringList args) {
+            args << QStringLiteral("--db") << db << QStringLiteral("--json");
+            const Run r = cwb(args);
+            if (r.exitCode != 0)
+                qWarning("%s", r.err.constData());
+            return r.exitCode == 0 ? onlyJsonObject(r.out) : QJsonObject();
+        };
+        const QJsonObject prune = json({QStringLiteral("prune"), cwbtest::stories260KBin(),
+                                        QStringLiteral("--keep-blocks"), QStringLiteral("0,2,4"),
+                                        QStringLiteral("--out"), pruned});
+        const qint64 pruneRun = prune.value(QStringLiteral("run_id")).toInteger();
+        QVERIFY(pruneRun > 0);
+        const QStringList evalArgs = {QStringLiteral("eval"),         pruned,
+                                      QStringLiteral("--text"),       cwbtest::validationText(),
+                                      QStringLiteral("--max-tokens"), QStringLiteral("200")};
+        const QJsonObject inferred = json(evalArgs);
+        QCOMPARE(inferred.value(QStringLiteral("parent_run_id")).toInteger(), pruneRun);
+
+        const QJsonObject quantized =
+            json({QStringLiteral("quantize"), pruned, QStringLiteral("--plan"), plan,
+                  QStringLiteral("--fallback"), QStringLiteral("nearest"), QStringLiteral("--out"),
+                  dir.filePath(QStringLiteral("p8.gguf"))});
+        QCOMPARE(quantized.value(QStringLiteral("parent_run_id")).toInteger(), pruneRun);
+        const qint64 quantizeRun = quantized.value(QStringLiteral("run_id")).toInteger();
+        const QJsonObject onQuantized =
+            json({QStringLiteral("eval"), dir.filePath(QStringLiteral("p8.gguf")),
+                  QStringLiteral("--text"), cwbtest::validationText(),
+                  QStringLiteral("--max-tokens"), QStringLiteral("200")});
+        QCOMPARE(onQuantized.value(QStringLiteral("parent_run_id")).toInteger(), quantizeRun);
+
+        const QJsonObject overridden =
+            json(evalArgs + QStringList{QStringLiteral("--parent"), QString::number(quantizeRun)});
+        QCOMPARE(overridden.value(QStringLiteral("parent_run_id")).toInteger(), quantizeRun);
+        // The teacher itself was written by no run: no parent.
+        const QJsonObject teacher = json({QStringLiteral("eval"), cwbtest::stories260KBin(),
+                                          QStringLiteral("--text"), cwbtest::validationText(),
+                                          QStringLiteral("--max-tokens"), QStringLiteral("200")});
+        QVERIFY(teacher.contains(QStringLiteral("run_id")));
+        QVERIFY(!teacher.contains(QStringLiteral("parent_run_id")));
+
+        const Run missing =
+            cwb(evalArgs + QStringList{QStringLiteral("--parent"), QStringLiteral("999"),
+                                       QStringLiteral("--db"), db});
+        QCOMPARE(missing.exitCode, 1);
+        QVERIFY2(missing.err.contains("--parent 999"), missing.err.constData());
+        const Run bad = cwb(evalArgs + QStringList{QStringLiteral("--parent"), QStringLiteral("x"),
+                                                   QStringLiteral("--db"), db});
+        QCOMPARE(bad.exitCode, 2);
     }
 
     void interruptStopsCleanly() {

@@ -3,6 +3,7 @@
 
 #include "distill.h"
 #include "engine.h"
+#include "fingerprint.h"
 #include "ggufexport.h"
 #include "model.h"
 #include "prune.h"
@@ -12,6 +13,7 @@
 
 #include "store/runstore.h"
 
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
@@ -114,6 +116,8 @@ private slots:
         DistillOptions o = smallRun();
         o.steps = 40;
         o.batch = 4;
+        o.temperature = 2; // KL on softened distributions + CE: the claim
+        o.alpha = 0.5f;
         auto trained = distill(*m_teacher, *m_student, m_data, o);
         QVERIFY2(trained, qPrintable(trained ? QString() : trained.error().message));
         QVERIFY(trained->finished);
@@ -241,14 +245,20 @@ private slots:
                 pruned.json.value(QStringLiteral("dense_bytes")).toInteger());
         const qint64 pruneRun = pruned.json.value(QStringLiteral("run_id")).toInteger();
 
-        CliResult distilled = runCli(
-            {QStringLiteral("distill"), cwbtest::stories260KBin(), QStringLiteral("--student-spec"),
-             QStringLiteral("blocks=0,4"), QStringLiteral("--text"), train,
-             QStringLiteral("--steps"), QStringLiteral("3"), QStringLiteral("--batch"),
-             QStringLiteral("1"), QStringLiteral("--seq"), QStringLiteral("32"),
-             QStringLiteral("--out"), dir.filePath(QStringLiteral("s.gguf")),
-             QStringLiteral("--parent"), QString::number(pruneRun), QStringLiteral("--db"), db,
-             QStringLiteral("--json")});
+        CliResult distilled =
+            runCli({QStringLiteral("distill"),        cwbtest::stories260KBin(),
+                    QStringLiteral("--student-spec"), QStringLiteral("blocks=0,4"),
+                    QStringLiteral("--text"),         train,
+                    QStringLiteral("--steps"),        QStringLiteral("3"),
+                    QStringLiteral("--batch"),        QStringLiteral("1"),
+                    QStringLiteral("--seq"),          QStringLiteral("32"),
+                    QStringLiteral("--out"),          dir.filePath(QStringLiteral("s.gguf")),
+                    QStringLiteral("--parent"),       QString::number(pruneRun),
+                    QStringLiteral("--val"),          cwbtest::validationText(),
+                    QStringLiteral("--val-tokens"),   QStringLiteral("300"),
+                    QStringLiteral("--val-every"),    QStringLiteral("1"),
+                    QStringLiteral("--db"),           db,
+                    QStringLiteral("--json")});
         QVERIFY2(distilled.code == 0, distilled.err.constData());
         QCOMPARE(distilled.json.value(QStringLiteral("steps")).toInt(), 3);
         QVERIFY(distilled.json.value(QStringLiteral("tokens_per_second")).toDouble() > 0);
@@ -268,6 +278,19 @@ private slots:
         QCOMPARE(parent->kind, QStringLiteral("prune"));
         QCOMPARE(parent->parentId.value_or(-1), pruneRun);
         QVERIFY(run->settings.contains(QStringLiteral("curve")));
+        // The validation curve: steps 1 and 2 while training, 3 at the end; the student's file
+        // is recorded by its sha256.
+        const QJsonArray validation =
+            run->settings.value(QStringLiteral("validation_curve")).toArray();
+        QCOMPARE(validation.size(), 3);
+        QCOMPARE(validation.at(2).toArray().at(0).toInt(), 3);
+        QCOMPARE(validation.at(2).toArray().at(1).toDouble(),
+                 distilled.json.value(QStringLiteral("after"))
+                     .toObject()
+                     .value(QStringLiteral("ppl"))
+                     .toDouble());
+        QCOMPARE(run->settings.value(QStringLiteral("output_sha256")).toString(),
+                 modelFingerprint(**student));
     }
 };
 

@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
+#include "benchmarkpanel.h"
 #include "evaluationpanel.h"
 #include "evaluationresultview.h"
 #include "jobrunner.h"
 #include "mainwindow.h"
 #include "modelsummaryview.h"
+#include "planpresets.h"
+#include "precisionplanmodel.h"
 #include "recentfiles.h"
+#include "runlibrary.h"
 #include "tensorview.h"
 
 #include "guitest.h"
@@ -26,10 +30,12 @@
 #include <QSortFilterProxyModel>
 #include <QStandardPaths>
 #include <QStatusBar>
+#include <QTabWidget>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTimer>
 
+#include <algorithm>
 #include <cmath>
 
 namespace {
@@ -40,6 +46,13 @@ constexpr int kEvaluationTimeoutMs = 300'000; // sanitizer builds run the model 
 
 int shownTensors(const MainWindow& w) {
     return w.tensorView()->proxyModel()->rowCount();
+}
+
+void applyPreset(MainWindow& w, const QString& id) {
+    for (const PlanPreset& preset : planPresets())
+        if (preset.id == id)
+            return w.applyPreset(preset);
+    qFatal("no preset %s", qPrintable(id));
 }
 
 // Copies a file into `dir`, keeping only its first `bytes` bytes if that is not negative.
@@ -347,6 +360,93 @@ private slots:
         });
         QVERIFY(w->close());
         w.reset(); // waits for the worker, which stops at its next check
+    }
+
+    // Evaluation ▸ Benchmark: the plan's packed weights timed on the worker, recorded as `cwb
+    // bench` records it, the figures shown in the Benchmark tab.
+    void benchmarksThePlanAndRecordsTheRun() {
+        auto w = cwbtest::openDemoWindow();
+        applyPreset(*w, QStringLiteral("all-int8"));
+        BenchmarkPanel* panel = w->benchmarkPanel();
+        cwb::BenchOptions o;
+        o.promptTokens = 32;
+        o.generatedTokens = 16;
+        o.measureBandwidth = false;
+        panel->setOptions(o);
+        cwbtest::findAction(w.get(), QStringLiteral("benchmarkAction"))->trigger();
+        QCOMPARE(w->bottomTabs()->currentWidget(), panel);
+        QVERIFY(panel->isRunning());
+        QCOMPARE(w->jobRunner()->jobs().value(0).name, QStringLiteral("Benchmark"));
+        QVERIFY(!cwbtest::findAction(w.get(), QStringLiteral("evaluateAction"))->isEnabled());
+        QTRY_VERIFY_WITH_TIMEOUT(!panel->isRunning(), kEvaluationTimeoutMs);
+        QVERIFY(!cwbtest::errorBox(w.get()));
+        QVERIFY(cwbtest::findAction(w.get(), QStringLiteral("evaluateAction"))->isEnabled());
+
+        QVERIFY(panel->result());
+        QCOMPARE(panel->result()->promptTokens, 32);
+        QVERIFY(panel->result()->prefillTokensPerSecond > 0);
+        QVERIFY(panel->result()->decodeTokensPerSecond > 0);
+        QVERIFY(panel->runId() > 0);
+        QVERIFY2(panel->statusText().contains(QString::number(panel->runId())),
+                 qPrintable(panel->statusText()));
+        const QString decode = panel->findChild<QLabel*>(QStringLiteral("benchmarkDecode"))->text();
+        QVERIFY2(decode.contains(QLatin1String("tokens/s")), qPrintable(decode));
+
+        auto run = w->runLibrary()->run(panel->runId());
+        QVERIFY(run);
+        QCOMPARE(run->kind, QStringLiteral("benchmark"));
+        QCOMPARE(run->status, cwb::RunStatus::Finished);
+        QCOMPARE(run->name, w->planModel()->name());
+        QVERIFY2(run->command.startsWith(QLatin1String("cwb bench ")), qPrintable(run->command));
+        QCOMPARE(run->settings.value(QStringLiteral("prompt_tokens")).toInt(), 32);
+        QCOMPARE(run->settings.value(QStringLiteral("gen_tokens")).toInt(), 16);
+        for (const char* metric : {"prefill_tok_s", "decode_tok_s", "size_bytes", "bpw"})
+            QVERIFY2(run->metrics.count(QLatin1String(metric)), metric);
+        // Not measured: not recorded as zero.
+        QVERIFY(!run->metrics.count(QStringLiteral("bandwidth_gb_s")));
+        QCOMPARE(run->tensors.size(), w->model()->tensors.size());
+        cwbtest::saveScreenshot(w.get(), QStringLiteral("benchmark-result.png"));
+    }
+
+    // The bandwidth probe reads 1 GiB for seconds: Cancel stops it, and the run is recorded as
+    // cancelled, not as a benchmark that finished after the user cancelled it.
+    void benchmarkCancelsDuringTheBandwidthProbe() {
+        auto w = cwbtest::openDemoWindow();
+        BenchmarkPanel* panel = w->benchmarkPanel();
+        cwb::BenchOptions o;
+        o.promptTokens = 8;
+        o.generatedTokens = 4;
+        o.measureBandwidth = true;
+        panel->setOptions(o);
+        panel->benchmark();
+        QVERIFY(panel->isRunning());
+        // Packing and timing the demo model take milliseconds; the probe, most of a second or
+        // more. Cancelled in it or just before it, the run must end cancelled, never finished.
+        auto* bar = panel->findChild<QProgressBar*>(QStringLiteral("benchmarkProgress"));
+        QTRY_VERIFY_WITH_TIMEOUT(bar->value() >= 200 || !panel->isRunning(), kEvaluationTimeoutMs);
+        QTest::qWait(150);
+        if (!panel->isRunning())
+            QSKIP("the probe ended before it could be cancelled");
+        QTest::mouseClick(panel->findChild<QPushButton*>(QStringLiteral("cancelBenchmarkButton")),
+                          Qt::LeftButton);
+        QVERIFY(!panel->isRunning());
+        QCOMPARE(panel->statusText(), QStringLiteral("Cancelled"));
+        // Once a job queued behind it is delivered, the cancelled one has recorded its end.
+        QSignalSpy finished(w->jobRunner(), &JobRunner::finished);
+        w->jobRunner()->enqueue(
+            w.get(), [](const cwb::Progress&) { return JobRunner::Delivery([] {}); },
+            QStringLiteral("Barrier"));
+        QVERIFY(finished.wait(kEvaluationTimeoutMs));
+        auto runs = w->runLibrary()->runs();
+        QVERIFY(runs);
+        const auto last =
+            std::max_element(runs->begin(), runs->end(), [](const auto& a, const auto& b) {
+                return (a.kind == QLatin1String("benchmark") ? a.id : 0) <
+                       (b.kind == QLatin1String("benchmark") ? b.id : 0);
+            });
+        QVERIFY(last != runs->end() && last->kind == QLatin1String("benchmark"));
+        QCOMPARE(last->status, cwb::RunStatus::Cancelled);
+        QVERIFY(!panel->result());
     }
 };
 

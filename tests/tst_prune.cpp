@@ -140,20 +140,26 @@ private slots:
         const std::vector<std::int32_t> tokens = {1, 403, 407, 261, 378};
         QCOMPARE(logitsOf(*pruned->model, tokens).size(), std::size_t(5 * 512));
 
-        // Without head removal (whose head width the GGUF loader cannot yet read), the GGUF
-        // export round-trips the pruned model exactly.
-        plan.kvGroupsRemoved = 0;
-        pruned = pruneModel(*m_model, plan, &m_stats);
-        QVERIFY(pruned);
-        const auto logits = logitsOf(*pruned->model, tokens);
-        QTemporaryDir dir;
-        const QString path = dir.filePath(QStringLiteral("pruned.gguf"));
-        auto written = exportGguf(*pruned->model, Plan{}, path, ExportOptions{});
-        QVERIFY2(written, qPrintable(written ? QString() : written.error().message));
-        auto loaded = loadModel(path);
-        QVERIFY2(loaded, qPrintable(loaded ? QString() : loaded.error().message));
-        QCOMPARE((*loaded)->config.layers, 3);
-        QCOMPARE(logitsOf(**loaded, tokens), logits);
+        // The GGUF export round-trips the pruned model exactly, with heads removed (the file
+        // states their width, 8, which is no longer embedding / heads) and without.
+        for (int removed : {1, 0}) {
+            plan.kvGroupsRemoved = removed;
+            pruned = pruneModel(*m_model, plan, &m_stats);
+            QVERIFY(pruned);
+            const auto logits = logitsOf(*pruned->model, tokens);
+            QTemporaryDir dir;
+            const QString path = dir.filePath(QStringLiteral("pruned.gguf"));
+            auto written = exportGguf(*pruned->model, Plan{}, path, ExportOptions{});
+            QVERIFY2(written, qPrintable(written ? QString() : written.error().message));
+            auto loaded = loadModel(path);
+            QVERIFY2(loaded, qPrintable(loaded ? QString() : loaded.error().message));
+            const LlamaConfig& l = (*loaded)->config;
+            QCOMPARE(l.layers, 3);
+            QCOMPARE(l.heads, pruned->model->config.heads);
+            QCOMPARE(l.kvHeads, pruned->model->config.kvHeads);
+            QCOMPARE(l.headDim, 8);
+            QCOMPARE(logitsOf(**loaded, tokens), logits);
+        }
     }
 
     void structuredFfnKeepsTheMostImportantNeurons() {

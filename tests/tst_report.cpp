@@ -7,6 +7,7 @@
 #include "testassets.h"
 
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -185,6 +186,112 @@ private slots:
         QVERIFY(data.value(QStringLiteral("mismatch"))
                     .toObject()
                     .contains(QStringLiteral("threshold_bits")));
+    }
+
+    // Teacher → pruned student → distilled → quantized to 8 bits → evaluated: the report of the
+    // last run lists every step, each the child of the one before, in JSON (schema-valid) and
+    // HTML. A run made on the original model has a lineage of itself alone.
+    void lineageOfAHybridStudent() {
+        const QJsonArray own = m_report.value(QStringLiteral("lineage")).toArray();
+        QCOMPARE(own.size(), 1);
+        QCOMPARE(own.first().toObject().value(QStringLiteral("run_id")).toInteger(), m_runId);
+
+        writeAll(path(QStringLiteral("int8.json")), R"({"name": "int8", "default": "int8_g32"})");
+        const QString train =
+            cwbtest::source(QStringLiteral("resources/texts/tinystories-train-512k.txt"));
+        const auto step = [&](const QStringList& args) {
+            const Run r = cwb(args + QStringList{QStringLiteral("--json")});
+            if (r.exitCode != 0)
+                qWarning("%s", r.err.constData());
+            return QJsonDocument::fromJson(r.out)
+                .object()
+                .value(QStringLiteral("run_id"))
+                .toInteger();
+        };
+        const qint64 distilled =
+            step({QStringLiteral("distill"), m_model, QStringLiteral("--student-spec"),
+                  QStringLiteral("blocks=0,2,4"), QStringLiteral("--text"), train,
+                  QStringLiteral("--steps"), QStringLiteral("2"), QStringLiteral("--batch"),
+                  QStringLiteral("1"), QStringLiteral("--seq"), QStringLiteral("32"),
+                  QStringLiteral("--out"), path(QStringLiteral("student.gguf"))});
+        QVERIFY(distilled > 0);
+        const qint64 quantized =
+            step({QStringLiteral("quantize"), path(QStringLiteral("student.gguf")),
+                  QStringLiteral("--plan"), path(QStringLiteral("int8.json")),
+                  QStringLiteral("--fallback"), QStringLiteral("nearest"), QStringLiteral("--out"),
+                  path(QStringLiteral("student-int8.gguf"))});
+        QVERIFY(quantized > 0);
+        const qint64 evaluated =
+            step({QStringLiteral("eval"), path(QStringLiteral("student-int8.gguf")),
+                  QStringLiteral("--text"),
+                  cwbtest::source(QStringLiteral("resources/texts/tinystories-valid-200.txt")),
+                  QStringLiteral("--max-tokens"), QStringLiteral("300")});
+        QVERIFY(evaluated > 0);
+
+        const QString json = path(QStringLiteral("hybrid.json"));
+        QCOMPARE(cwb({QStringLiteral("report"), QString::number(evaluated), QStringLiteral("--out"),
+                      json})
+                     .exitCode,
+                 0);
+        const QJsonObject report = QJsonDocument::fromJson(readAll(json)).object();
+        const QJsonArray lineage = report.value(QStringLiteral("lineage")).toArray();
+        QStringList kinds;
+        qint64 previous = 0;
+        for (const QJsonValue& v : lineage) {
+            const QJsonObject s = v.toObject();
+            kinds << s.value(QStringLiteral("kind")).toString();
+            if (previous)
+                QCOMPARE(s.value(QStringLiteral("parent_run_id")).toInteger(), previous);
+            previous = s.value(QStringLiteral("run_id")).toInteger();
+            QVERIFY(s.value(QStringLiteral("model")).toObject().contains(QStringLiteral("sha256")));
+        }
+        QCOMPARE(kinds, (QStringList{QStringLiteral("prune"), QStringLiteral("distillation"),
+                                     QStringLiteral("quantize"), QStringLiteral("evaluation")}));
+        QCOMPARE(previous, evaluated);
+        // The first step was made on the teacher; each later one says what it did and produced.
+        QCOMPARE(lineage.first()
+                     .toObject()
+                     .value(QStringLiteral("model"))
+                     .toObject()
+                     .value(QStringLiteral("path"))
+                     .toString(),
+                 QFileInfo(m_model).absoluteFilePath());
+        const QJsonObject distillStep = lineage.at(1).toObject();
+        QCOMPARE(distillStep.value(QStringLiteral("run_id")).toInteger(), distilled);
+        QCOMPARE(distillStep.value(QStringLiteral("settings"))
+                     .toObject()
+                     .value(QStringLiteral("student_spec"))
+                     .toString(),
+                 QStringLiteral("blocks=0,2,4"));
+        QVERIFY(distillStep.value(QStringLiteral("results"))
+                    .toObject()
+                    .contains(QStringLiteral("size_bytes")));
+        QCOMPARE(lineage.at(2).toObject().value(QStringLiteral("run_id")).toInteger(), quantized);
+        QVERIFY(lineage.at(2)
+                    .toObject()
+                    .value(QStringLiteral("results"))
+                    .toObject()
+                    .contains(QStringLiteral("bpw")));
+
+        const Run v =
+            run(QStringLiteral("python3"),
+                {QStringLiteral("-c"),
+                 QStringLiteral("import json, sys, jsonschema\n"
+                                "jsonschema.Draft202012Validator(json.load(open("
+                                "sys.argv[1]))).validate(json.load(open(sys.argv[2])))\n"),
+                 cwbtest::source(QStringLiteral("resources/report/report.schema.json")), json});
+        QVERIFY2(v.exitCode == 0, v.err.constData());
+
+        const QString html = path(QStringLiteral("hybrid.html"));
+        QCOMPARE(cwb({QStringLiteral("report"), QString::number(evaluated), QStringLiteral("--out"),
+                      html})
+                     .exitCode,
+                 0);
+        const QString text = QString::fromUtf8(readAll(html));
+        QVERIFY(text.contains(QStringLiteral("Lineage: this run is step 4")));
+        for (const QString& kind : kinds)
+            QVERIFY2(text.contains(QStringLiteral("<td>%1</td>").arg(kind)), qPrintable(kind));
+        QVERIFY(text.contains(QStringLiteral("student_spec = blocks=0,2,4")));
     }
 
     void htmlIsSelfContained() {

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
+#include "precisionplanmodel.h"
 #include "tensortablemodel.h"
 #include "tensorview.h"
 
@@ -10,6 +11,9 @@
 #include <QSortFilterProxyModel>
 #include <QTableView>
 #include <QTest>
+#include <QUndoStack>
+
+#include <tuple>
 
 class TestTensorTableModel : public QObject {
     Q_OBJECT
@@ -53,9 +57,9 @@ private slots:
         table.setRows(tensorRows(*model));
 
         QCOMPARE(table.rowCount(), rows);
-        QCOMPARE(table.columnCount(), 7);
+        QCOMPARE(table.columnCount(), 8);
         const QStringList headers{"Name",  "Shape",     "Parameters", "Type",
-                                  "Bytes", "Precision", "Method"};
+                                  "Bytes", "Precision", "Method",     "Sensitivity"};
         for (int c = 0; c < headers.size(); ++c)
             QCOMPARE(table.headerData(c, Qt::Horizontal).toString(), headers.at(c));
         QCOMPARE(cell(table, 0, TensorTableModel::Name), QStringLiteral("token_embd.weight"));
@@ -160,6 +164,66 @@ private slots:
         view.setRows(tensorRows(*model));
         view.filterEdit()->setText(pattern);
         QCOMPARE(view.proxyModel()->rowCount(), rows);
+    }
+
+    // A sensitivity analysis fills the column with the int4_g32 loss (sorting as a number, the
+    // tooltip every candidate); a search's reason shows while the tensor keeps its precision.
+    void sensitivityColumnAndReasons() {
+        const auto model = load(cwbtest::stories260KBin());
+        PrecisionPlanModel plan;
+        plan.setModel(model);
+        TensorTableModel table;
+        QAbstractItemModelTester tester(&table,
+                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
+        table.setRows(tensorRows(*model));
+        table.setPlanModel(&plan);
+        const int q = plan.rowOf(QStringLiteral("blk.0.attn_q.weight"));
+        const int k = plan.rowOf(QStringLiteral("blk.0.attn_k.weight"));
+        QVERIFY(table.index(q, TensorTableModel::Sensitivity).data().toString().isEmpty());
+
+        auto result = std::make_shared<cwb::SensitivityResult>();
+        result->precisions = {cwb::PrecisionId::Int8G32, cwb::PrecisionId::Int4G32};
+        for (const auto& [name, int8, int4] :
+             {std::tuple{QStringLiteral("blk.0.attn_q.weight"), 1e-5, 0.004},
+              std::tuple{QStringLiteral("blk.0.attn_k.weight"), 2e-5, 0.0005}}) {
+            cwb::TensorSensitivity t;
+            t.name = name;
+            t.losses = {{cwb::PrecisionId::Int8G32, int8}, {cwb::PrecisionId::Int4G32, int4}};
+            result->tensors.push_back(t);
+        }
+        table.setSensitivity(result);
+        QCOMPARE(table.index(q, TensorTableModel::Sensitivity).data().toString(),
+                 QStringLiteral("0.004"));
+        QCOMPARE(table.index(k, TensorTableModel::Sensitivity).data().toString(),
+                 QStringLiteral("0.0005"));
+        QCOMPARE(table.index(q, TensorTableModel::Sensitivity)
+                     .data(TensorTableModel::SortRole)
+                     .toDouble(),
+                 0.004);
+        QCOMPARE(table.index(0, TensorTableModel::Sensitivity)
+                     .data(TensorTableModel::SortRole)
+                     .toDouble(),
+                 -1.0);
+        const QString tip =
+            table.index(q, TensorTableModel::Sensitivity).data(Qt::ToolTipRole).toString();
+        QVERIFY2(tip.contains(QLatin1String("int8_g32: 1e-05")), qPrintable(tip));
+        QVERIFY2(tip.contains(QLatin1String("int4_g32: 0.004")), qPrintable(tip));
+
+        plan.setPrecision({q}, cwb::PrecisionId::Int8G32);
+        table.setSearchReasons({{QStringLiteral("blk.0.attn_q.weight"), cwb::PrecisionId::Int8G32,
+                                 1e-5, 0, QStringLiteral("kept at int8_g32: sensitive")}});
+        QCOMPARE(table.reason(q), QStringLiteral("kept at int8_g32: sensitive"));
+        QVERIFY(table.index(q, TensorTableModel::Precision)
+                    .data(Qt::ToolTipRole)
+                    .toString()
+                    .contains(QLatin1String("kept at int8_g32: sensitive")));
+        QVERIFY(table.reason(k).isEmpty());
+        plan.setPrecision({q}, cwb::PrecisionId::Int4G32); // edited since: the reason is stale
+        QVERIFY(table.reason(q).isEmpty());
+        plan.undoStack()->undo();
+        QCOMPARE(table.reason(q), QStringLiteral("kept at int8_g32: sensitive"));
+        table.setSensitivity(nullptr);
+        QVERIFY(table.index(q, TensorTableModel::Sensitivity).data().toString().isEmpty());
     }
 };
 

@@ -7,8 +7,10 @@
 #include "tradeoffexplorer.h"
 #include "tradeoffplot.h"
 
+#include "ggufexport.h"
 #include "guitest.h"
 #include "model.h"
+#include "prune.h"
 #include "resources.h"
 #include "runrecorder.h"
 #include "testassets.h"
@@ -61,7 +63,8 @@ std::map<QString, cwb::MetricValue> metricsOf(const Metrics& m) {
             {QStringLiteral("delta_ppl_percent"), {m.dppl, 0.1}},
             {QStringLiteral("kld_mean"), {m.kld, std::nullopt}},
             {QStringLiteral("top1_agreement"), {m.top1, 0.005}},
-            {QStringLiteral("ppl"), {3.34 * (1 + m.dppl / 100), 0.05}}};
+            {QStringLiteral("ppl"), {3.34 * (1 + m.dppl / 100), 0.05}},
+            {QStringLiteral("base_ppl"), {3.34, 0.05}}};
 }
 
 std::vector<std::size_t> bruteForceFront(const QList<TradeoffPoint>& points, cwb::Better bx,
@@ -214,10 +217,12 @@ private slots:
         QCOMPARE(front, expected);
         const bool speed = RunMetric(x) == RunMetric::DecodeTokensPerSecond ||
                            RunMetric(y) == RunMetric::DecodeTokensPerSecond;
-        // Only the benchmark measured speed, and it has no accuracy.
-        if (speed && RunMetric(x) != RunMetric::Size && RunMetric(y) != RunMetric::Size &&
-            RunMetric(x) != RunMetric::DollarsPer1000Queries &&
-            RunMetric(y) != RunMetric::DollarsPer1000Queries)
+        // Only the benchmark measured speed, and it has no accuracy, only a size.
+        const auto sized = [](RunMetric m) {
+            return m == RunMetric::Size || m == RunMetric::DollarsPer1000Queries ||
+                   m == RunMetric::SizeFractionOfOriginal;
+        };
+        if (speed && !sized(RunMetric(x)) && !sized(RunMetric(y)))
             QVERIFY(points.isEmpty() && !e->plot()->message().isEmpty());
         else
             QVERIFY(!points.isEmpty());
@@ -365,6 +370,78 @@ private slots:
         QString error;
         QVERIFY(!e->plot()->exportTo(out.filePath(QStringLiteral("plot.bmpx")), &error));
         QVERIFY(error.contains(QLatin1String(".svg")));
+    }
+
+    // Teacher → prune → distillation (writes the student) → an 8-bit evaluation of the student on
+    // the teacher's evaluation text: the hybrid is a point of the teacher's plot, at its size as a
+    // fraction of the teacher's FP32 size and the teacher's perplexity over its own.
+    void hybridStudentIsPlacedAgainstItsTeacher() {
+        QTemporaryDir dir;
+        const QString db = dir.filePath(QStringLiteral("runs.sqlite"));
+        auto pruned = cwb::pruneModel(
+            *m_model, *cwb::studentSpecPlan(QStringLiteral("blocks=0,2,4")), nullptr);
+        QVERIFY(pruned);
+        const QString studentPath = dir.filePath(QStringLiteral("student.gguf"));
+        QVERIFY(cwb::exportGguf(*pruned->model, cwb::Plan{}, studentPath, {}));
+        auto student = cwb::loadModel(studentPath);
+        QVERIFY(student);
+        auto store = cwb::RunStore::open(db);
+        QVERIFY(store);
+        const cwb::TextIdentity text{QStringLiteral("/data/valid.txt"),
+                                     QString(64, QLatin1Char('a')), 0};
+        const QJsonObject eval{{QStringLiteral("split"), QStringLiteral("chunks")},
+                               {QStringLiteral("ctx"), 512}};
+        const auto run = [&](const QString& kind, const cwb::Model& model,
+                             std::map<QString, cwb::MetricValue> metrics,
+                             const QJsonObject& update = {}) {
+            cwb::RunRecord r = cwb::newRunRecord(kind, &model, QStringLiteral("tst_tradeoff"));
+            r.name = kind;
+            if (kind == QLatin1String("evaluation")) {
+                r.evalText = text;
+                r.settings = eval;
+            }
+            auto recorder = cwb::RunRecorder::start(**store, r);
+            if (!recorder || !recorder->finish({metrics, {}, 0, update}))
+                qFatal("cannot record");
+            return recorder->id();
+        };
+        const double teacherFp32 = 4.0 * double(m_model->parameterCount());
+        run(QStringLiteral("evaluation"), *m_model,
+            {{QStringLiteral("ppl"), {3.4, {}}},
+             {QStringLiteral("size_bytes"), {teacherFp32, {}}}});
+        const qint64 distilled = run(QStringLiteral("distillation"), *m_model,
+                                     {{QStringLiteral("ppl"), {4.0, {}}},
+                                      {QStringLiteral("base_ppl"), {3.4, {}}},
+                                      {QStringLiteral("size_bytes"), {690'000, {}}}},
+                                     *cwb::modelOutputJson(studentPath));
+        const qint64 hybrid = run(QStringLiteral("evaluation"), **student,
+                                  {{QStringLiteral("ppl"), {4.25, {}}},
+                                   {QStringLiteral("base_ppl"), {4.0, {}}},
+                                   {QStringLiteral("kld_mean"), {0.001, {}}},
+                                   {QStringLiteral("size_bytes"), {180'000, {}}}});
+        auto recorded = (*store)->get(hybrid);
+        QVERIFY(recorded);
+        QCOMPARE(recorded->parentId.value_or(0), distilled); // found by the student's sha256
+
+        TradeoffExplorer e;
+        e.setDatabasePath(db);
+        e.setModel(m_model);
+        QTRY_VERIFY_WITH_TIMEOUT(!e.isLoading(), kTimeoutMs);
+        e.setLogScale(false, false);
+        e.setAxes(RunMetric::SizeFractionOfOriginal, RunMetric::RetainedQuality, std::nullopt);
+        QCOMPARE(int(e.plot()->points().size()), 3); // teacher, distil-only, hybrid
+        QVERIFY2(e.statusText().contains(QLatin1String("1 of models made from it")),
+                 qPrintable(e.statusText()));
+        const auto point = [&](qint64 id) {
+            for (const TradeoffPoint& p : e.plot()->points())
+                if (p.runId == id)
+                    return p;
+            qFatal("run %lld is not plotted", qlonglong(id));
+        };
+        QCOMPARE(point(hybrid).x, 100.0 * 180'000 / teacherFp32);
+        QCOMPARE(point(hybrid).y, 100.0 * 3.4 / 4.25);
+        QCOMPARE(point(distilled).y, 100.0 * 3.4 / 4.0);
+        QVERIFY(point(hybrid).toolTip.contains(QLatin1String("student.gguf")));
     }
 
     void emptyStoreSaysWhatToDo() {

@@ -3,6 +3,7 @@
 
 #include "engine.h"
 #include "runrecorder.h"
+#include "searchrecord.h"
 #include "textfile.h"
 
 #include <QFileInfo>
@@ -47,11 +48,8 @@ QStringList calibrationArguments(const cwb::CalibrationOptions& o) {
 
 // `cwb eval` with the options the window used. The plan is the run's own (`cwb runs show ID
 // --json` prints it): PLAN.json stands for it.
-QString evalCommand(const cwb::Model& model, const QString& textPath, const cwb::EvalOptions& o,
-                    bool withPlan, const cwb::CalibrationStats* stats) {
-    QStringList args{QStringLiteral("cwb"), QStringLiteral("eval"), shellWord(absolute(model.path)),
-                     QStringLiteral("--text"), shellWord(absolute(textPath))};
-    args << QStringLiteral("--split") << cwb::splitModeName(o.split);
+QStringList evalArguments(const cwb::EvalOptions& o) {
+    QStringList args{QStringLiteral("--split"), cwb::splitModeName(o.split)};
     if (o.split == cwb::SplitMode::Documents)
         args << QStringLiteral("--separator") << shellWord(QString::fromUtf8(o.separator));
     args << QStringLiteral("--ctx") << QString::number(o.ctx);
@@ -61,17 +59,59 @@ QString evalCommand(const cwb::Model& model, const QString& textPath, const cwb:
         args << QStringLiteral("--max-tokens") << QString::number(o.maxTokens);
     if (o.threads > 0)
         args << QStringLiteral("--threads") << QString::number(o.threads);
+    return args;
+}
+
+QStringList statsArguments(const cwb::CalibrationStats& stats) {
+    cwb::CalibrationOptions c;
+    c.sequences = stats.sequences;
+    c.sequenceLength = stats.sequenceLength;
+    c.hessians = stats.hessians;
+    return QStringList{QStringLiteral("--calib"), shellWord(absolute(stats.textPath))}
+           << calibrationArguments(c);
+}
+
+QString evalCommand(const cwb::Model& model, const QString& textPath, const cwb::EvalOptions& o,
+                    bool withPlan, const cwb::CalibrationStats* stats) {
+    QStringList args{QStringLiteral("cwb"), QStringLiteral("eval"), shellWord(absolute(model.path)),
+                     QStringLiteral("--text"), shellWord(absolute(textPath))};
+    args << evalArguments(o);
     if (withPlan)
         args << QStringLiteral("--plan") << QStringLiteral("PLAN.json");
-    if (stats) {
-        cwb::CalibrationOptions c;
-        c.sequences = stats->sequences;
-        c.sequenceLength = stats->sequenceLength;
-        c.hessians = stats->hessians;
-        args << QStringLiteral("--calib") << shellWord(absolute(stats->textPath))
-             << calibrationArguments(c);
-    }
+    if (stats)
+        args << statsArguments(*stats);
     return args.join(QLatin1Char(' '));
+}
+
+// `cwb sensitivity` or `cwb search` (with `extra`, its budget) as the window ran it.
+QString sensitivityCommand(const QString& command, const cwb::Model& model, const QString& textPath,
+                           const cwb::SensitivityOptions& o, const QStringList& extra) {
+    QStringList args{QStringLiteral("cwb"), command, shellWord(absolute(model.path)),
+                     QStringLiteral("--text"), shellWord(absolute(textPath))};
+    args << extra << evalArguments(o.eval);
+    QStringList precisions;
+    for (cwb::PrecisionId id : o.precisions)
+        precisions << QLatin1String(cwb::precisionInfo(id).name);
+    if (!precisions.isEmpty())
+        args << QStringLiteral("--precisions") << precisions.join(QLatin1Char(','));
+    const QString method = o.calibration.value(QStringLiteral("method")).toString();
+    if (!method.isEmpty() && method != QLatin1String("rtn") && o.stats)
+        args << QStringLiteral("--method") << method << statsArguments(*o.stats);
+    return args.join(QLatin1Char(' '));
+}
+
+// The record both kinds start from: the model, the texts, the evaluation settings.
+cwb::RunRecord analysisRecord(const QString& kind, const QString& command, const cwb::Model& model,
+                              const QString& textPath, const QByteArray& text,
+                              const cwb::SensitivityOptions& o) {
+    cwb::RunRecord record = cwb::newRunRecord(kind, &model, command);
+    record.plan = cwb::Plan{}.toJson();
+    record.evalText = {absolute(textPath), cwb::sha256Hex(text), 0};
+    if (o.stats)
+        record.calibText = {o.stats->textPath, o.stats->textSha256, o.stats->tokens};
+    record.settings = settingsJson(o.eval);
+    record.threads = o.eval.threads > 0 ? o.eval.threads : cwb::defaultThreadCount();
+    return record;
 }
 
 } // namespace
@@ -94,7 +134,7 @@ cwb::RunRecord evaluationRecord(const cwb::Model& model, const QString& textPath
 }
 
 cwb::RunOutcome evaluationOutcome(const cwb::Model& model, const cwb::PerplexityResult& result) {
-    return {cwb::metricsOf(result),
+    return {cwb::metricsOf(model, result),
             cwb::tensorResultsOf(model, cwb::ResolvedPlan{}),
             result.tokensScored,
             {}};
@@ -142,4 +182,85 @@ cwb::RunOutcome calibrationOutcome(const CalibrationRun& run) {
             {},
             0,
             settings};
+}
+
+cwb::RunRecord sensitivityRecord(const cwb::Model& model, const QString& textPath,
+                                 const QByteArray& text, const cwb::SensitivityOptions& options) {
+    cwb::RunRecord record = analysisRecord(
+        QStringLiteral("sensitivity"),
+        sensitivityCommand(QStringLiteral("sensitivity"), model, textPath, options, {}), model,
+        textPath, text, options);
+    record.name = QStringLiteral("sensitivity (%1)")
+                      .arg(options.calibration.value(QStringLiteral("method"))
+                               .toString(QStringLiteral("rtn")));
+    return record;
+}
+
+cwb::RunRecord searchRecord(const cwb::Model& model, const QString& textPath,
+                            const QByteArray& text, const cwb::SensitivityOptions& options,
+                            const cwb::SearchResult& search, const std::optional<double>& maxKld) {
+    const cwb::Budget& b = search.budget;
+    QStringList budget;
+    switch (b.kind) {
+    case cwb::BudgetKind::BitsPerWeight:
+        budget << QStringLiteral("--budget-bpw") << QString::number(b.value, 'g', 10);
+        break;
+    case cwb::BudgetKind::Bytes:
+        budget << QStringLiteral("--budget-bytes") << QString::number(b.value, 'f', 0);
+        break;
+    case cwb::BudgetKind::DollarsPer1000Queries:
+        budget << QStringLiteral("--budget-cost") << QString::number(b.value, 'g', 10);
+        if (b.pricing) {
+            const cwb::Workload& w = b.pricing->workload;
+            budget << QStringLiteral("--hardware") << shellWord(b.pricing->profile.name)
+                   << QStringLiteral("--workload")
+                   << QStringLiteral("%1:%2:%3")
+                          .arg(w.promptTokens)
+                          .arg(w.outputTokens)
+                          .arg(w.queriesPerMonth, 0, 'g', 10);
+        }
+        break;
+    }
+    if (maxKld)
+        budget << QStringLiteral("--max-kld") << QString::number(*maxKld, 'g', 10);
+    cwb::RunRecord record = analysisRecord(
+        QStringLiteral("search"),
+        sensitivityCommand(QStringLiteral("search"), model, textPath, options, budget), model,
+        textPath, text, options);
+    record.name = search.plan.name;
+    record.plan = search.plan.toJson();
+    record.settings.insert(QStringLiteral("budget"), cwb::budgetJson(b));
+    return record;
+}
+
+cwb::RunRecord benchmarkRecord(const cwb::Model& model, const cwb::Plan& plan,
+                               const QString& planName, const cwb::BenchOptions& options) {
+    // The plan is the run's own, as for an evaluation: PLAN.json stands for it.
+    QStringList args{QStringLiteral("cwb"), QStringLiteral("bench"),
+                     shellWord(absolute(model.path)), QStringLiteral("--plan"),
+                     QStringLiteral("PLAN.json")};
+    args << QStringLiteral("--prompt") << QString::number(options.promptTokens)
+         << QStringLiteral("--gen") << QString::number(options.generatedTokens);
+    if (options.threads > 0)
+        args << QStringLiteral("--threads") << QString::number(options.threads);
+    cwb::RunRecord record =
+        cwb::newRunRecord(QStringLiteral("benchmark"), &model, args.join(QLatin1Char(' ')));
+    record.name = planName;
+    record.plan = plan.toJson();
+    record.threads = options.threads > 0 ? options.threads : cwb::defaultThreadCount();
+    record.settings = QJsonObject{{QStringLiteral("prompt_tokens"), options.promptTokens},
+                                  {QStringLiteral("gen_tokens"), options.generatedTokens},
+                                  {QStringLiteral("synthetic"), false}};
+    return record;
+}
+
+cwb::RunOutcome benchmarkOutcome(const cwb::Model& model, const cwb::ResolvedPlan& plan,
+                                 const cwb::BenchResult& result, const cwb::SizeSummary& size,
+                                 const cwb::BenchOptions& options) {
+    auto metrics = cwb::metricsOf(result, size);
+    if (!options.measureBandwidth)
+        for (const char* unmeasured :
+             {"bandwidth_gb_s", "decode_bandwidth_fraction", "matmul_gflops"})
+            metrics.erase(QLatin1String(unmeasured));
+    return {metrics, cwb::tensorResultsOf(model, plan), 0, {}};
 }

@@ -23,12 +23,9 @@ struct JobRunner::Ticket {
 
 JobRunner::JobRunner(QObject* parent)
     : QObject(parent)
-    , m_thread(new QThread(this))
-    , m_workerContext(new QObject) {
+    , m_thread(QThread::create([this] { work(); })) {
+    m_thread->setParent(this);
     m_thread->setObjectName(QStringLiteral("cwb-compute"));
-    m_workerContext->moveToThread(m_thread);
-    // Destroyed on its own thread as that thread ends, with any job still queued to it.
-    connect(m_thread, &QThread::finished, m_workerContext, &QObject::deleteLater);
     m_thread->start();
 }
 
@@ -65,9 +62,11 @@ quint64 JobRunner::add(QObject* receiver, Job job, const QString& name, bool exc
     if (exclusive)
         m_current = ticket;
     m_live.push_back(ticket);
-    QMetaObject::invokeMethod(
-        m_workerContext, [this, ticket, job = std::move(job)] { run(ticket, job); },
-        Qt::QueuedConnection);
+    {
+        const std::lock_guard lock(m_mutex);
+        m_inbox.emplace_back(ticket, std::move(job));
+    }
+    m_wake.notify_one();
     emit jobsChanged();
     return ticket->id;
 }
@@ -145,18 +144,72 @@ void JobRunner::shutdown() {
         return;
     m_shutDown = true;
     cancelAll();
-    // Jobs still queued behind the current one were cancelled, so they return at once.
-    m_thread->quit();
+    // The running job stops at its next check; those queued behind it are dropped unrun.
+    std::deque<std::pair<std::shared_ptr<Ticket>, Job>> unrun;
+    std::deque<std::function<void()>> undelivered;
+    {
+        std::unique_lock lock(m_mutex);
+        m_stopping = true;
+        m_wake.notify_all();
+        m_wake.wait(lock, [this] { return m_stopped; });
+        unrun.swap(m_inbox);
+        undelivered.swap(m_outbox); // nothing more is delivered
+    }
     m_thread->wait();
-    m_workerContext = nullptr;
 }
 
-// On the worker thread.
-void JobRunner::run(const std::shared_ptr<Ticket>& ticket, const Job& job) {
-    if (ticket->cancel.load())
+// On the worker thread, until shutdown().
+void JobRunner::work() {
+    std::unique_lock lock(m_mutex);
+    for (;;) {
+        m_wake.wait(lock, [this] { return m_stopping || !m_inbox.empty(); });
+        if (m_stopping)
+            break;
+        auto [ticket, job] = std::move(m_inbox.front());
+        m_inbox.pop_front();
+        lock.unlock();
+        run(std::move(ticket), std::move(job));
+        lock.lock();
+    }
+    m_stopped = true;
+    m_wake.notify_all();
+}
+
+void JobRunner::post(std::function<void()> call) {
+    bool wake = false;
+    {
+        const std::lock_guard lock(m_mutex);
+        wake = m_outbox.empty(); // else a wake-up is already on its way
+        m_outbox.push_back(std::move(call));
+    }
+    // By name, with no arguments: the queued call carries no data of ours.
+    if (wake)
+        QMetaObject::invokeMethod(this, "runPosted", Qt::QueuedConnection);
+}
+
+// One call at a time: a delivery that opens a nested event loop leaves the rest in order.
+void JobRunner::runPosted() {
+    for (;;) {
+        std::function<void()> call;
+        {
+            const std::lock_guard lock(m_mutex);
+            if (m_outbox.empty())
+                return;
+            call = std::move(m_outbox.front());
+            m_outbox.pop_front();
+        }
+        call();
+    }
+}
+
+// On the worker thread. The ticket and the job are handed back to the GUI thread to be released
+// there: the ticket holds a QPointer, whose count QObject's destructor also keeps, inside Qt.
+void JobRunner::run(std::shared_ptr<Ticket> ticket, Job job) {
+    if (ticket->cancel.load()) {
+        post([ticket = std::move(ticket), job = std::move(job)] {});
         return;
-    QMetaObject::invokeMethod(
-        this, [this, ticket] { markRunning(ticket); }, Qt::QueuedConnection);
+    }
+    post([this, ticket] { markRunning(ticket); });
     QElapsedTimer sinceReport;
     cwb::Progress progress;
     progress.cancel = &ticket->cancel;
@@ -164,16 +217,13 @@ void JobRunner::run(const std::shared_ptr<Ticket>& ticket, const Job& job) {
         if (sinceReport.isValid() && sinceReport.elapsed() < kProgressIntervalMs && fraction < 1.0)
             return;
         sinceReport.start();
-        QMetaObject::invokeMethod(
-            this, [this, ticket, fraction, stage] { report(ticket, fraction, stage); },
-            Qt::QueuedConnection);
+        post([this, ticket, fraction, stage] { report(ticket, fraction, stage); });
     };
     Delivery delivery = job(progress);
-    // The runner outlives this call (shutdown() waits for it); if it is destroyed before the
-    // queued call runs, Qt discards the call with it.
-    QMetaObject::invokeMethod(
-        this, [this, ticket, delivery = std::move(delivery)] { deliver(ticket, delivery); },
-        Qt::QueuedConnection);
+    // The runner outlives this call (shutdown() waits for it) and drops what is still posted.
+    post([this, ticket = std::move(ticket), job = std::move(job), delivery = std::move(delivery)] {
+        deliver(ticket, delivery);
+    });
 }
 
 void JobRunner::markRunning(const std::shared_ptr<Ticket>& ticket) {

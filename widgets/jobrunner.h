@@ -9,14 +9,22 @@
 #include <QObject>
 #include <QString>
 
+#include <condition_variable>
+#include <deque>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 class QThread;
 
 // Runs long core calls on one worker thread that lives as long as the runner: oneDNN and OpenMP
 // keep per-thread state, so every compute job must see the same thread.
+//
+// Jobs go to the worker, and what they report comes back, through queues under one std::mutex,
+// not through Qt's event queue: Qt is built without ThreadSanitizer, so the hand-off would be
+// invisible to it, and every job's data would look raced. The GUI thread is only woken by a
+// queued call that carries nothing.
 //
 // Jobs started with start() are exclusive: one is current at a time, and starting another
 // supersedes it: its cancel flag is set and whatever it returns is dropped, as is the result of a
@@ -88,14 +96,26 @@ private:
     struct Ticket;
     quint64 add(QObject* receiver, Job job, const QString& name, bool exclusive);
     void drop(const std::shared_ptr<Ticket>& ticket);
-    void run(const std::shared_ptr<Ticket>& ticket, const Job& job);
+    // The worker thread's loop, and one job on it.
+    void work();
+    void run(std::shared_ptr<Ticket> ticket, Job job);
+    // From the worker: `call` runs on the GUI thread, after the calls posted before it.
+    void post(std::function<void()> call);
+    Q_INVOKABLE void runPosted();
     void markRunning(const std::shared_ptr<Ticket>& ticket);
     void report(const std::shared_ptr<Ticket>& ticket, double fraction, const QString& stage);
     void deliver(const std::shared_ptr<Ticket>& ticket, const Delivery& delivery);
     bool isLive(const std::shared_ptr<Ticket>& ticket) const;
 
     QThread* m_thread;
-    QObject* m_workerContext;                    // lives in m_thread; queued calls to it run there
+    // Under m_mutex: the jobs for the worker in order, the calls for the GUI thread, and whether
+    // the worker is to stop (and has).
+    std::mutex m_mutex;
+    std::condition_variable m_wake;
+    std::deque<std::pair<std::shared_ptr<Ticket>, Job>> m_inbox;
+    std::deque<std::function<void()>> m_outbox;
+    bool m_stopping = false;
+    bool m_stopped = false;
     std::shared_ptr<Ticket> m_current;           // the exclusive job, if live
     std::vector<std::shared_ptr<Ticket>> m_live; // in the order given to the worker
     QHash<const QObject*, QString> m_names;

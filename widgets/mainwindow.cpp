@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "mainwindow.h"
 
+#include "analysisactions.h"
+#include "benchmarkpanel.h"
 #include "calibrationpanel.h"
 #include "costpanel.h"
+#include "distillpanel.h"
 #include "errordialog.h"
 #include "evaluationpanel.h"
 #include "fingerprint.h"
@@ -33,6 +36,7 @@
 #include "tensordetailview.h"
 #include "tensorrow.h"
 #include "tensorview.h"
+#include "textfile.h"
 #include "tooltip.h"
 #include "tradeoffexplorer.h"
 #include "version.h"
@@ -132,6 +136,8 @@ MainWindow::MainWindow(QWidget* parent)
     m_bottomTabs->setDocumentMode(true);
     m_bottomTabs->addTab(m_evaluation, tr("Evaluation"));
     m_bottomTabs->addTab(m_calibration, tr("Calibration"));
+    m_benchmark = new BenchmarkPanel(m_jobs, this);
+    m_bottomTabs->addTab(m_benchmark, tr("Benchmark"));
     m_mainSplitter->addWidget(m_bottomTabs);
     m_mainSplitter->setStretchFactor(0, 1);
     m_mainSplitter->setStretchFactor(1, 0);
@@ -141,6 +147,7 @@ MainWindow::MainWindow(QWidget* parent)
 
     m_evaluation->setPlanModel(m_plan);
     m_evaluation->setCalibrationPanel(m_calibration);
+    m_benchmark->setPlanModel(m_plan);
 
     // Beside the table and the panels rather than under them: three plots need height, and the
     // table and the evaluation's results need the width. The architecture, read once per model,
@@ -165,11 +172,10 @@ MainWindow::MainWindow(QWidget* parent)
     });
     connect(m_calibration, &CalibrationPanel::statisticsChanged, this,
             [this] { m_detail->setStatistics(m_calibration->statistics()); });
-    // One job holds the worker at a time: while one panel runs, the other waits.
-    connect(m_evaluation, &EvaluationPanel::runningChanged, m_calibration,
-            &CalibrationPanel::setWorkerBusy);
-    connect(m_calibration, &CalibrationPanel::runningChanged, m_evaluation,
-            &EvaluationPanel::setWorkerBusy);
+    // One job holds the worker at a time: while one panel runs, the others wait.
+    connect(m_evaluation, &EvaluationPanel::runningChanged, this, &MainWindow::shareWorker);
+    connect(m_calibration, &CalibrationPanel::runningChanged, this, &MainWindow::shareWorker);
+    connect(m_benchmark, &BenchmarkPanel::runningChanged, this, &MainWindow::shareWorker);
 
     m_modelStatus->setObjectName(QStringLiteral("modelStatus"));
     statusBar()->addPermanentWidget(m_modelStatus);
@@ -234,11 +240,15 @@ void MainWindow::createMenus() {
     QMenu* planMenu = menuBar()->addMenu(tr("&Plan"));
     createPlanMenu(planMenu);
     createCalibrationActions(planMenu);
+    m_analysis = new AnalysisActions(this);
+    m_analysis->addTo(planMenu);
+    connect(m_analysis, &AnalysisActions::runningChanged, this, &MainWindow::updateJobActions);
 
     QMenu* evaluation = menuBar()->addMenu(tr("&Evaluation"));
     QAction* evaluate =
         evaluation->addAction(style()->standardIcon(QStyle::SP_MediaPlay), tr("&Evaluate"),
                               m_evaluation, &EvaluationPanel::evaluate);
+    evaluate->setObjectName(QStringLiteral("evaluateAction"));
     evaluate->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
     evaluate->setToolTip(tr("Evaluate the plan against the FP32 model (Ctrl+E); with every "
                             "tensor in f32, the model's perplexity"));
@@ -246,14 +256,26 @@ void MainWindow::createMenus() {
                                             tr("&Cancel"), this, [this] {
                                                 m_evaluation->cancel();
                                                 m_calibration->cancel();
+                                                m_benchmark->cancel();
+                                                m_analysis->cancel();
                                             });
-    cancel->setToolTip(tr("Stop the running evaluation or calibration"));
+    cancel->setToolTip(tr("Stop the running evaluation, calibration or benchmark"));
     cancel->setObjectName(QStringLiteral("cancelAction"));
     // Not Escape: that closes editors and popups, and would cancel an evaluation as well.
     cancel->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Period));
     m_evaluateAction = evaluate;
     m_cancelAction = cancel;
     evaluation->addAction(tr("Choose &Text…"), m_evaluation, &EvaluationPanel::chooseText);
+    evaluation->addSeparator();
+    m_benchmarkAction = evaluation->addAction(tr("&Benchmark"), this, [this] {
+        m_bottomTabs->setCurrentWidget(m_benchmark);
+        m_benchmark->benchmark();
+    });
+    m_benchmarkAction->setObjectName(QStringLiteral("benchmarkAction"));
+    m_benchmarkAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_B));
+    m_benchmarkAction->setToolTip(tr("Time prefill and decode of the plan's packed weights on "
+                                     "this machine, as `cwb bench` does"));
+    connect(m_benchmark, &BenchmarkPanel::runningChanged, this, &MainWindow::updateJobActions);
     connect(m_evaluation, &EvaluationPanel::runningChanged, this, &MainWindow::updateJobActions);
     connect(m_evaluation, &EvaluationPanel::resultShown, this, &MainWindow::makeRoomForResult);
     connect(m_calibration, &CalibrationPanel::runningChanged, this, &MainWindow::updateJobActions);
@@ -383,15 +405,28 @@ void MainWindow::makeRoomForResult() {
 }
 
 void MainWindow::updateJobActions() {
-    const bool busy = m_evaluation->isRunning() || m_calibration->isRunning();
+    const bool busy =
+        m_evaluation->isRunning() || m_calibration->isRunning() || m_benchmark->isRunning();
     if (m_evaluateAction)
         m_evaluateAction->setEnabled(!busy && m_model);
     if (m_cancelAction)
-        m_cancelAction->setEnabled(busy);
+        m_cancelAction->setEnabled(busy || (m_analysis && m_analysis->isRunning()));
     if (m_calibrateAction)
         m_calibrateAction->setEnabled(!busy && m_model);
+    if (m_benchmarkAction)
+        m_benchmarkAction->setEnabled(!busy && m_model);
     if (m_saveStatisticsAction)
         m_saveStatisticsAction->setEnabled(m_calibration->statistics() != nullptr);
+}
+
+// Starting a job from one panel would supersede another's: each waits while another runs.
+void MainWindow::shareWorker() {
+    const bool evaluating = m_evaluation->isRunning();
+    const bool calibrating = m_calibration->isRunning();
+    const bool benchmarking = m_benchmark->isRunning();
+    m_evaluation->setWorkerBusy(calibrating || benchmarking);
+    m_calibration->setWorkerBusy(evaluating || benchmarking);
+    m_benchmark->setWorkerBusy(evaluating || calibrating);
 }
 
 // The plan as edited, with the calibration statistics at hand, as a GGUF file.
@@ -553,9 +588,12 @@ void MainWindow::setModel(std::shared_ptr<const cwb::Model> model) {
     m_evaluation->setModel(m_model);
     // Statistics describe one model: the new one starts without.
     m_calibration->setModel(m_model);
+    m_benchmark->setModel(m_model);
+    m_analysis->setModel(m_model);
     m_detail->setModel(m_model);
     m_layerMap->setModel(m_model);
     m_tradeoff->setModel(m_model);
+    m_distill->setTeacher(m_model);
     updateRunDocks();
     for (QAction* a : m_modelActions)
         a->setEnabled(true);
@@ -592,6 +630,7 @@ void MainWindow::closeEvent(QCloseEvent* event) {
     saveSettings();
     m_evaluation->cancel();
     m_calibration->cancel();
+    m_benchmark->cancel();
     QMainWindow::closeEvent(event);
 }
 
@@ -657,6 +696,18 @@ void MainWindow::createWorkbenchDocks() {
     m_layerMapDock->setObjectName(QStringLiteral("layerMapDock"));
     tabifyDockWidget(m_detailDock, m_layerMapDock);
     tabifyDockWidget(m_layerMapDock, m_tradeoffDock);
+    // Distillation, tabbed with them: its loss curve needs the same room as their plots. It
+    // trains on the bundled TinyStories sample; students go beside the run database.
+    m_distill = new DistillPanel(m_jobs, this);
+    m_distillDock = new QDockWidget(tr("Distillation"), this);
+    m_distillDock->setObjectName(QStringLiteral("distillDock"));
+    m_distillDock->setWidget(m_distill);
+    m_distillDock->setFeatures(features);
+    tabifyDockWidget(m_tradeoffDock, m_distillDock);
+    if (auto text = cwb::readTextFile(cwb::resources::demoCalibrationText()))
+        m_distill->setTrainingText(*text, cwb::resources::demoCalibrationText());
+    connect(m_distill, &DistillPanel::openStudentRequested, this,
+            [this](const QString& path) { openModel(path); });
     // Below the tabs, not among them (splitDockWidget() on a tabbed dock would add a tab).
     addDockWidget(Qt::RightDockWidgetArea, m_jobsDock, Qt::Vertical);
     resizeDocks({m_jobsDock}, {120}, Qt::Vertical);
@@ -665,6 +716,7 @@ void MainWindow::createWorkbenchDocks() {
     // Cancelled from the jobs panel through the panel that started it, which then shows so.
     m_jobs->nameJobsOf(m_evaluation, tr("Evaluation"), [this] { m_evaluation->cancel(); });
     m_jobs->nameJobsOf(m_calibration, tr("Calibration"), [this] { m_calibration->cancel(); });
+    m_jobs->nameJobsOf(m_benchmark, tr("Benchmark"), [this] { m_benchmark->cancel(); });
     m_layerMap->setPlanModel(m_plan);
     connect(m_layerMap, &LayerMap::tensorActivated, this,
             [this](const QString& tensor) { tensorView()->selectTensor(tensor); });
@@ -734,6 +786,7 @@ bool MainWindow::confirmCloseWhileRunning() {
     QApplication::setOverrideCursor(Qt::WaitCursor);
     m_evaluation->cancel();
     m_calibration->cancel();
+    m_benchmark->cancel();
     m_jobs->shutdown(); // cancels the rest and waits for the worker to return
     QApplication::restoreOverrideCursor();
     return true;
@@ -768,6 +821,14 @@ void MainWindow::createRunDocks() {
     m_runs->open(RunDatabaseLocation::path());
     m_evaluation->setRunLibrary(m_runs);
     m_calibration->setRunLibrary(m_runs);
+    m_distill->setRunLibrary(m_runs);
+    const auto studentFolder = [this] {
+        m_distill->setOutputFolder(
+            QFileInfo(m_runs->path()).dir().filePath(QStringLiteral("students")));
+    };
+    studentFolder();
+    connect(m_runs, &RunLibrary::databaseChanged, this, studentFolder);
+    m_benchmark->setRunLibrary(m_runs);
 
     const auto features = QDockWidget::DockWidgetClosable | QDockWidget::DockWidgetMovable |
                           QDockWidget::DockWidgetFloatable;
@@ -855,6 +916,13 @@ void MainWindow::createRunActions(QMenu* file, QMenu* view) {
         tools->addAction(tr("&Hardware Profiles…"), this, &MainWindow::showHardwareProfiles);
     hardware->setObjectName(QStringLiteral("hardwareProfilesAction"));
     hardware->setToolTip(tr("The machines the cost panel prices runs on: add, edit, remove"));
+    QAction* distill = tools->addAction(tr("&Distill…"), this, [this] {
+        m_distillDock->show();
+        m_distillDock->raise();
+    });
+    distill->setObjectName(QStringLiteral("distillAction"));
+    distill->setToolTip(tr("Train a smaller student on the open model's soft labels; it is "
+                           "recorded as a run, with the prune run that made it"));
 }
 
 void MainWindow::showRunSensitivity(qint64 id) {

@@ -11,8 +11,11 @@ namespace cwb {
 struct Model;
 }
 
+class AnalysisActions;
+class BenchmarkPanel;
 class CalibrationPanel;
 class CostPanel;
+class DistillPanel;
 class EvaluationPanel;
 class HardwareDialog;
 class JobRunner;
@@ -36,8 +39,8 @@ class TensorView;
 struct PlanPreset;
 
 // The workbench window: one model at a time, the tensor table with the plan being edited, the
-// evaluation and calibration panels under it, and beside them, in docks, the selected tensor up
-// close and the model's architecture summary.
+// evaluation, calibration and benchmark panels under it, and beside them, in docks, the selected
+// tensor up close and the model's architecture summary.
 class MainWindow : public QMainWindow {
     Q_OBJECT
 public:
@@ -64,6 +67,7 @@ public:
     PrecisionPlanModel* planModel() const { return m_plan; }
     EvaluationPanel* evaluationPanel() const { return m_evaluation; }
     CalibrationPanel* calibrationPanel() const { return m_calibration; }
+    BenchmarkPanel* benchmarkPanel() const { return m_benchmark; }
     TensorDetailView* tensorDetailView() const { return m_detail; }
     QDockWidget* tensorDetailDock() const { return m_detailDock; }
     QDockWidget* architectureDock() const { return m_summaryDock; }
@@ -77,6 +81,9 @@ public:
     QDockWidget* jobsDock() const { return m_jobsDock; }
     QDockWidget* tradeoffDock() const { return m_tradeoffDock; }
     QDockWidget* layerMapDock() const { return m_layerMapDock; }
+    // Tools ▸ Distill…: a student distilled from the open model, recorded with its lineage.
+    DistillPanel* distillPanel() const { return m_distill; }
+    QDockWidget* distillDock() const { return m_distillDock; }
     // Gives the tensors the plan a stored run was made with, as one undo step; a plan that is
     // not valid shows a dialog and changes nothing. Returns whether the plan was applied.
     bool openRunPlan(qint64 runId, const QJsonObject& plan, const QString& name);
@@ -105,6 +112,8 @@ public:
     void chooseReportFile(qint64 run, qint64 baseline);
     // Gives the layer map the per-tensor losses a searched run recorded.
     void showRunSensitivity(qint64 id);
+    // Plan ▸ Run Sensitivity and Plan ▸ Search…, their jobs and results.
+    AnalysisActions* analysisActions() const { return m_analysis; }
     // Keeps runs in `path` from now on, remembered in the settings ($CWB_DB still decides when
     // set); an empty path goes back to the default. Returns whether the file opened.
     bool setRunDatabase(const QString& path);
@@ -130,6 +139,7 @@ private:
     void createPlanMenu(QMenu* menu);
     void createCalibrationActions(QMenu* menu);
     void updateJobActions();
+    void shareWorker();
     void makeRoomForResult();
     void chooseModel();
     void choosePlan();
@@ -149,6 +159,7 @@ private:
     PlanPage* m_planPage;
     EvaluationPanel* m_evaluation;
     CalibrationPanel* m_calibration;
+    BenchmarkPanel* m_benchmark = nullptr;
     QTabWidget* m_bottomTabs;
     TensorDetailView* m_detail;
     QDockWidget* m_detailDock;
@@ -160,13 +171,17 @@ private:
     QAction* m_evaluateAction = nullptr;
     QAction* m_cancelAction = nullptr;
     QAction* m_calibrateAction = nullptr;
+    QAction* m_benchmarkAction = nullptr;
     QAction* m_saveStatisticsAction = nullptr;
+    AnalysisActions* m_analysis = nullptr;
     JobsPanel* m_jobsPanel = nullptr;
     TradeoffExplorer* m_tradeoff = nullptr;
     LayerMap* m_layerMap = nullptr;
     QDockWidget* m_jobsDock = nullptr;
     QDockWidget* m_tradeoffDock = nullptr;
     QDockWidget* m_layerMapDock = nullptr;
+    DistillPanel* m_distill = nullptr;
+    QDockWidget* m_distillDock = nullptr;
     RunLibrary* m_runs = nullptr;
     RunListPanel* m_runList = nullptr;
     RunDiffView* m_runDiff = nullptr;

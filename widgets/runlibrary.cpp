@@ -93,6 +93,12 @@ cwb::Result<void> RunLibrary::removeHardware(const QString& name) {
     return removed;
 }
 
+void RunLibrary::noteRun(qint64 id, bool ended) {
+    emit runsChanged();
+    if (ended)
+        emit runRecorded(id);
+}
+
 void RunLibrary::notifyRunsChanged() {
     emit runsChanged();
 }

@@ -51,6 +51,8 @@ public:
 public slots:
     // Tells every view to read the runs again (for a run recorded by other means).
     void notifyRunsChanged();
+    // Posted by name from a job's thread (RecordedRun): run `id` began, or `ended`.
+    void noteRun(qint64 id, bool ended);
 
 signals:
     // A run was recorded, started, ended or deleted, or another database was opened.

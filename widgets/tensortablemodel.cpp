@@ -4,6 +4,7 @@
 #include "methodstyle.h"
 #include "modelsummary.h"
 #include "precisionplanmodel.h"
+#include "searchrecord.h"
 #include "tooltip.h"
 
 #include <QFont>
@@ -14,7 +15,13 @@
 namespace {
 
 bool isNumeric(int column) {
-    return column == TensorTableModel::Parameters || column == TensorTableModel::Bytes;
+    return column == TensorTableModel::Parameters || column == TensorTableModel::Bytes ||
+           column == TensorTableModel::Sensitivity;
+}
+
+// KLDs span decades: three significant digits, as the layer map shows them.
+QString formatKld(double kld) {
+    return QString::number(kld, 'g', 3);
 }
 
 // Zero-pads every number so that plain string order is numeric order.
@@ -57,8 +64,71 @@ void TensorTableModel::setPlanModel(PrecisionPlanModel* plan) {
 
 void TensorTableModel::planRowsChanged(int first, int last) {
     last = std::min(last, int(m_rows.size()) - 1);
+    // The Sensitivity column too: a reason shows only while the tensor keeps its precision.
     if (first <= last)
-        emit dataChanged(index(first, Precision), index(last, Method));
+        emit dataChanged(index(first, Precision), index(last, Sensitivity));
+}
+
+void TensorTableModel::setSensitivity(std::shared_ptr<const cwb::SensitivityResult> result) {
+    m_sensitivity = std::move(result);
+    if (!m_rows.isEmpty())
+        emit dataChanged(index(0, Sensitivity), index(int(m_rows.size()) - 1, Sensitivity));
+}
+
+void TensorTableModel::setSearchReasons(const std::vector<cwb::TensorDecision>& decisions) {
+    m_decisions.clear();
+    for (const cwb::TensorDecision& d : decisions)
+        m_decisions.insert(d.name, d);
+    planRowsChanged(0, int(m_rows.size()) - 1);
+}
+
+QString TensorTableModel::reason(int row) const {
+    const auto d = m_decisions.constFind(m_rows.at(row).name);
+    if (d == m_decisions.cend())
+        return {};
+    const QModelIndex i = planIndex(row);
+    const auto precision =
+        cwb::PrecisionId(i.isValid() ? i.data(PrecisionPlanModel::PrecisionRole).toInt()
+                                     : int(cwb::PrecisionId::Fp32));
+    return precision == d->precision ? d->reason : QString();
+}
+
+QString TensorTableModel::lossesToolTip(const cwb::TensorSensitivity& t) const {
+    QString text = tr("Mean KLD against FP32 when only this tensor is compressed (%1):")
+                       .arg(cwb::methodName(m_sensitivity->method))
+                       .toHtmlEscaped();
+    for (const cwb::PrecisionLoss& l : t.losses) {
+        const double median = m_sensitivity->medianLoss(l.precision);
+        text += QStringLiteral("<br>%1: %2")
+                    .arg(QLatin1String(cwb::precisionInfo(l.precision).name), formatKld(l.kldMean));
+        if (median > 0)
+            text += tr(" (%1× the median)").arg(l.kldMean / median, 0, 'g', 2);
+    }
+    return QStringLiteral("<p>%1</p>").arg(text);
+}
+
+QVariant TensorTableModel::sensitivityData(int row, int role) const {
+    const cwb::TensorSensitivity* t =
+        m_sensitivity ? m_sensitivity->find(m_rows.at(row).name) : nullptr;
+    const cwb::PrecisionLoss* loss = t ? t->at(cwb::referencePrecision(*m_sensitivity)) : nullptr;
+    switch (role) {
+    case Qt::DisplayRole:
+        return loss ? formatKld(loss->kldMean) : QString();
+    case SortRole:
+        return loss ? loss->kldMean : -1.0;
+    case Qt::TextAlignmentRole:
+        return QVariant(Qt::AlignRight | Qt::AlignVCenter);
+    case ReasonRole:
+        return reason(row);
+    case Qt::ToolTipRole: {
+        QString text = t ? lossesToolTip(*t) : QString();
+        if (const QString why = reason(row); !why.isEmpty())
+            text += wrappedToolTip(why);
+        return text.isEmpty() ? QVariant() : QVariant(text);
+    }
+    default:
+        return {};
+    }
 }
 
 // The plan model's row for one of ours. The two are reset one after the other when a model is
@@ -80,6 +150,14 @@ QVariant TensorTableModel::precisionData(int row, int role) const {
                                          : int(cwb::PrecisionId::Fp32));
         return cwb::precisionInfo(id).weightBits * 100 + int(id);
     }
+    if (role == Qt::ToolTipRole) {
+        QString text = i.isValid() ? i.data(role).toString() : QString();
+        if (const QString why = reason(row); !why.isEmpty())
+            text += wrappedToolTip(why);
+        return text.isEmpty() ? QVariant() : QVariant(text);
+    }
+    if (role == ReasonRole)
+        return reason(row);
     if (i.isValid())
         return i.data(role);
     if (role == Qt::DisplayRole)
@@ -154,6 +232,10 @@ QVariant TensorTableModel::data(const QModelIndex& index, int role) const {
         return precisionData(index.row(), role);
     if (index.column() == Method)
         return methodData(index.row(), role);
+    if (index.column() == Sensitivity)
+        return sensitivityData(index.row(), role);
+    if (role == ReasonRole)
+        return reason(index.row());
     switch (role) {
     case Qt::DisplayRole:
         return display(row, index.column());
@@ -237,6 +319,15 @@ QVariant TensorTableModel::headerData(int section, Qt::Orientation orientation, 
                 tr("How the tensor is quantized to its precision: rtn, or a calibrated method "
                    "(smoothquant, awq, gptq). In italics: the plan's default method, set over "
                    "the table. Double-click to choose, or select rows and set them together"));
+        case Sensitivity:
+            return wrappedToolTip(
+                m_sensitivity
+                    ? tr("Mean KLD against FP32 when only this tensor is %1: the higher, the more "
+                         "it needs its bits. The tooltip lists every candidate precision")
+                          .arg(QLatin1String(
+                              cwb::precisionInfo(cwb::referencePrecision(*m_sensitivity)).name))
+                    : tr("Plan ▸ Run Sensitivity measures how much each tensor alone hurts the "
+                         "model at each candidate precision"));
         }
     }
     if (role != Qt::DisplayRole)
@@ -256,6 +347,8 @@ QVariant TensorTableModel::headerData(int section, Qt::Orientation orientation, 
         return tr("Precision");
     case Method:
         return tr("Method");
+    case Sensitivity:
+        return tr("Sensitivity");
     }
     return {};
 }

@@ -3,6 +3,7 @@
 
 #include "errordialog.h"
 #include "fingerprint.h"
+#include "lineage.h"
 #include "model.h"
 #include "modelsummary.h"
 #include "tooltip.h"
@@ -12,6 +13,7 @@
 #include <QComboBox>
 #include <QDir>
 #include <QFileDialog>
+#include <QFileInfo>
 #include <QFutureWatcher>
 #include <QHBoxLayout>
 #include <QLabel>
@@ -59,7 +61,14 @@ TradeoffExplorer::Loaded loadRuns(quint64 generation,
         return out;
     }
     for (cwb::RunRecord& r : *runs)
-        if (r.status == cwb::RunStatus::Finished && r.model && r.model->sha256 == out.fingerprint)
+        if (r.status == cwb::RunStatus::Finished && r.model && r.model->sha256 == out.fingerprint) {
+            cwb::addOwnLineageMetrics(r, model->parameterCount());
+            out.runs.push_back(std::move(r));
+        }
+    // Runs on models made from this one (a distilled student, then quantized: the hybrid), placed
+    // against it by their size as a fraction of its FP32 size and the quality they kept.
+    if (auto derived = cwb::descendantRuns(**store, out.fingerprint))
+        for (cwb::RunRecord& r : *derived)
             out.runs.push_back(std::move(r));
     if (auto profiles = (*store)->hardwareProfiles())
         out.profiles = std::move(*profiles);
@@ -319,10 +328,18 @@ const cwb::RunRecord* TradeoffExplorer::findRun(qint64 id) const {
 }
 
 QString TradeoffExplorer::runName(const cwb::RunRecord& run) const {
-    if (!run.name.isEmpty())
-        return run.name;
-    const QString plan = run.plan.value(QStringLiteral("name")).toString();
-    return plan.isEmpty() ? tr("run %1").arg(run.id) : plan;
+    QString name = run.name;
+    if (name.isEmpty()) {
+        const QString plan = run.plan.value(QStringLiteral("name")).toString();
+        name = plan.isEmpty() ? tr("run %1").arg(run.id) : plan;
+    }
+    if (isDerived(run))
+        name = tr("%1 of %2").arg(name, QFileInfo(run.model->path).fileName());
+    return name;
+}
+
+bool TradeoffExplorer::isDerived(const cwb::RunRecord& run) const {
+    return run.model && run.model->sha256 != m_fingerprint;
 }
 
 QString TradeoffExplorer::toolTipFor(const cwb::RunRecord& run) const {
@@ -331,6 +348,10 @@ QString TradeoffExplorer::toolTipFor(const cwb::RunRecord& run) const {
     lines << tr("<b>Run %1</b> · %2").arg(run.id).arg(runName(run).toHtmlEscaped());
     lines << tr("%1, %2").arg(
         run.kind, QLocale().toString(run.startedAt.toLocalTime(), QLocale::ShortFormat));
+    if (isDerived(run))
+        lines << tr("on a model made from this one (run %1 its parent): see its report for "
+                    "every step; its KLD is against that model")
+                     .arg(run.parentId.value_or(0));
     for (const cwb::RunMetricInfo& m : cwb::runMetrics()) {
         const std::optional<double> v = cwb::runMetricValue(run, m.id, cost);
         if (!v)
@@ -417,8 +438,12 @@ void TradeoffExplorer::rebuild() {
         message = tr("None of the runs has both %1 and %2.").arg(xName, yName);
     if (m_model && m_loadError.isEmpty() && !m_runs.empty()) {
         const int shown = int(points.size());
-        status = m_runs.size() == 1 ? tr("1 run of this model")
-                                    : tr("%1 runs of this model").arg(m_runs.size());
+        const auto derived = std::count_if(
+            m_runs.begin(), m_runs.end(), [this](const cwb::RunRecord& r) { return isDerived(r); });
+        const qsizetype own = qsizetype(m_runs.size()) - derived;
+        status = own == 1 ? tr("1 run of this model") : tr("%1 runs of this model").arg(own);
+        if (derived > 0)
+            status += tr(" and %1 of models made from it").arg(derived);
         if (lacking > 0)
             status += tr("; %1 not shown, lacking %2 or %3").arg(lacking).arg(xName, yName);
         if (notPositive > 0)

@@ -76,6 +76,8 @@ private:
     void saveAxes() const;
     QString toolTipFor(const cwb::RunRecord& run) const;
     QString runName(const cwb::RunRecord& run) const;
+    // A run on a model made from this one (a student), not on this model.
+    bool isDerived(const cwb::RunRecord& run) const;
     const cwb::RunRecord* findRun(qint64 id) const;
 
     std::shared_ptr<const cwb::Model> m_model;

@@ -20,6 +20,8 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 
+#include <cstdio>
+
 namespace cwb::cli {
 
 namespace {
@@ -39,6 +41,9 @@ DistillOptions distillOptions(const Arguments& a) {
     o.seed = std::uint64_t(integerOption(a, QStringLiteral("seed"), 1234, 0, 1ll << 62));
     o.threads = int(integerOption(a, QStringLiteral("threads"), 0, 1, 1024));
     o.checkpointEvery = int(integerOption(a, QStringLiteral("checkpoint-every"), 50, 1, 1 << 24));
+    o.studentEvery = int(integerOption(a, QStringLiteral("val-every"), 0, 0, 1 << 24));
+    if (o.studentEvery > 0 && !a.has(QStringLiteral("val")))
+        throw UsageError{QStringLiteral("--val-every needs --val FILE")};
     const auto real = [&](const char* name, float fallback) {
         const QString key = QLatin1String(name);
         if (!a.has(key))
@@ -114,9 +119,10 @@ int runDistill(const Arguments& a) {
     progress.cancel = interruptFlag();
 
     // The student: the teacher pruned as the spec says (its own run, the distillation's parent).
-    std::optional<std::int64_t> parent;
-    if (a.has(QStringLiteral("parent")))
-        parent = a.value(QStringLiteral("parent")).toLongLong();
+    auto givenParent = parentRun(a, **store);
+    if (!givenParent)
+        return failRun(recorder, givenParent.error());
+    std::optional<std::int64_t> parent = *givenParent;
     std::shared_ptr<const Model> student = *teacher;
     QJsonArray studentBlocks; // the teacher's block behind each student block
     if (!plan.rules.empty() || plan.isStructured()) {
@@ -151,9 +157,6 @@ int runDistill(const Arguments& a) {
             (void)pruneRun->fail(pruned.error());
             return failRun(recorder, pruned.error());
         }
-        if (const LlamaConfig& pc = pruned->model->config; pc.heads * pc.headDim != pc.dim)
-            return failRun(recorder, Error{QStringLiteral("students with heads removed cannot be "
-                                                          "written as GGUF yet")});
         QJsonArray kept, influence;
         for (int b : pruned->keptBlocks)
             kept.append(b);
@@ -204,8 +207,21 @@ int runDistill(const Arguments& a) {
             return failRun(recorder, m.error());
         before = m.value();
     }
+    // The validation curve: the student compared with the teacher every --val-every steps.
+    QJsonArray validationCurve;
+    const auto watch = [&](int step, const Model& current) {
+        auto m = compareModels(**teacher, current, *validation, eo);
+        if (!m)
+            return;
+        validationCurve.append(QJsonArray{step, m->ppl, m->kldMean});
+        finishProgressLine();
+        std::fprintf(stderr, "distill: step %d: validation PPL %.4f, KLD %.5f\n", step, m->ppl,
+                     m->kldMean);
+    };
     auto trained = distill(**teacher, *student, *data, options,
-                           progress.slice(0.1, 0.9, QStringLiteral("train")));
+                           progress.slice(0.1, 0.9, QStringLiteral("train")), {},
+                           validation ? std::function<void(int, const Model&)>(watch)
+                                      : std::function<void(int, const Model&)>());
     if (!trained)
         return failRun(recorder, trained.error());
     if (validation) {
@@ -241,7 +257,15 @@ int runDistill(const Arguments& a) {
         const TrainingPoint& p = trained->curve[i];
         curve.append(QJsonArray{p.step, p.loss, p.kl, p.ce, p.lr});
     }
-    QJsonObject update{{QStringLiteral("curve"), curve}};
+    auto output = modelOutputJson(out);
+    if (!output)
+        return failRun(recorder, output.error());
+    QJsonObject update = *output;
+    update.insert(QStringLiteral("curve"), curve);
+    if (after)
+        validationCurve.append(QJsonArray{trained->steps, after->ppl, after->kldMean});
+    if (!validationCurve.isEmpty())
+        update.insert(QStringLiteral("validation_curve"), validationCurve);
     QJsonObject json{{QStringLiteral("teacher"), (*teacher)->path},
                      {QStringLiteral("out"), out},
                      {QStringLiteral("steps"), trained->steps},
@@ -260,6 +284,8 @@ int runDistill(const Arguments& a) {
         metrics[QStringLiteral("before_kld_mean")] = {before->kldMean, before->kldStderr};
         metrics[QStringLiteral("before_ppl")] = {before->ppl, before->pplStderr};
     }
+    if (!validationCurve.isEmpty())
+        json.insert(QStringLiteral("validation_curve"), validationCurve);
     if (after) {
         json.insert(QStringLiteral("after"), comparisonJson(*after));
         metrics[QStringLiteral("kld_mean")] = {after->kldMean, after->kldStderr};
@@ -271,6 +297,7 @@ int runDistill(const Arguments& a) {
     json.insert(QStringLiteral("run_id"), qint64(recorder->id()));
     if (!studentBlocks.isEmpty())
         json.insert(QStringLiteral("student_blocks"), studentBlocks);
+    parent = recorder->parentId();
     if (parent)
         json.insert(QStringLiteral("parent_run_id"), qint64(*parent));
 
@@ -329,9 +356,9 @@ Command distillCommand() {
         {QStringLiteral("warmup"), QStringLiteral("N"),
          QStringLiteral("warm-up steps (default 5% of the steps), then cosine to 10%")},
         {QStringLiteral("temperature"), QStringLiteral("T"),
-         QStringLiteral("softening of both distributions in the KL term (2)")},
+         QStringLiteral("softening of both distributions in the KL term (1)")},
         {QStringLiteral("alpha"), QStringLiteral("A"),
-         QStringLiteral("weight of the cross-entropy on the text (0.5)")},
+         QStringLiteral("weight of the cross-entropy on the text (0)")},
         {QStringLiteral("kl-weight"), QStringLiteral("W"),
          QStringLiteral("weight of T²·KL(teacher‖student) (1)")},
         {QStringLiteral("ce-only"), {}, QStringLiteral("train on the text alone (no teacher)")},
@@ -347,10 +374,11 @@ Command distillCommand() {
         {QStringLiteral("resume"), {}, QStringLiteral("continue from --checkpoint")},
         {QStringLiteral("val"), QStringLiteral("FILE"),
          QStringLiteral("compare student and teacher on this text before and after")},
+        {QStringLiteral("val-every"), QStringLiteral("N"),
+         QStringLiteral("also compare on --val every N steps (a validation curve, in the run)")},
         {QStringLiteral("val-tokens"), QStringLiteral("N"),
          QStringLiteral("scored validation tokens (20000)")},
-        {QStringLiteral("parent"), QStringLiteral("RUN_ID"),
-         QStringLiteral("the run this one continues (lineage)")},
+        parentOption(),
         {QStringLiteral("tokenizer"), QStringLiteral("FILE"),
          QStringLiteral("llama2.c tokenizer.bin (default: found beside the model)")},
         {QStringLiteral("threads"), QStringLiteral("N"),

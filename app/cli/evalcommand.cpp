@@ -57,6 +57,10 @@ int runEval(const Arguments& a) {
     record.evalText = {QFileInfo(textPath).absoluteFilePath(), sha256Hex(*text), 0};
     record.settings = evalSettingsJson(options);
     record.threads = options.threads > 0 ? options.threads : defaultThreadCount();
+    auto parent = parentRun(a, **store);
+    if (!parent)
+        return failRun(recorder, parent.error());
+    record.parentId = *parent;
     const Progress progress = terminalProgress(QStringLiteral("eval"));
 
     if (!plan) {
@@ -68,7 +72,7 @@ int runEval(const Arguments& a) {
         finishProgressLine();
         if (!result)
             return failRun(recorder, result.error());
-        (void)recorder->finish({metricsOf(*result),
+        (void)recorder->finish({metricsOf(**model, *result),
                                 tensorResultsOf(**model, ResolvedPlan{}),
                                 result->tokensScored,
                                 {}});
@@ -76,6 +80,8 @@ int runEval(const Arguments& a) {
             printWarning(w);
         QJsonObject json = perplexityJson(*result);
         json.insert(QStringLiteral("run_id"), qint64(recorder->id()));
+        if (recorder->parentId())
+            json.insert(QStringLiteral("parent_run_id"), qint64(*recorder->parentId()));
         json.insert(QStringLiteral("model"), (*model)->path);
         json.insert(QStringLiteral("text"),
                     QJsonObject{{QStringLiteral("path"), textPath},
@@ -124,6 +130,8 @@ int runEval(const Arguments& a) {
     if (a.flag(QStringLiteral("json"))) {
         QJsonObject json = planEvaluationJson(*result);
         json.insert(QStringLiteral("run_id"), qint64(recorder->id()));
+        if (recorder->parentId())
+            json.insert(QStringLiteral("parent_run_id"), qint64(*recorder->parentId()));
         json.insert(QStringLiteral("model"), (*model)->path);
         json.insert(QStringLiteral("plan"), plan->toJson());
         if (*stats)
@@ -156,6 +164,7 @@ Command evalCommand() {
         options.push_back(o);
     for (const Option& o : std::vector<Option>{
              dbOption(),
+             parentOption(),
              {QStringLiteral("json"), {}, QStringLiteral("print one JSON object on stdout")},
          })
         options.push_back(o);

@@ -116,8 +116,10 @@ int runPrune(const Arguments& a) {
     record.threads = threads > 0 ? threads : defaultThreadCount();
     record.settings = QJsonObject{{QStringLiteral("prune_plan"), plan.toJson()},
                                   {QStringLiteral("out"), QFileInfo(out).absoluteFilePath()}};
-    if (a.has(QStringLiteral("parent")))
-        record.parentId = a.value(QStringLiteral("parent")).toLongLong();
+    auto parent = parentRun(a, **store);
+    if (!parent)
+        return failRun(recorder, parent.error());
+    record.parentId = *parent;
     if (stats)
         record.calibText = {stats->textPath, stats->textSha256, stats->tokens};
     auto started = RunRecorder::start(**store, record);
@@ -129,14 +131,6 @@ int runPrune(const Arguments& a) {
                              progress.slice(0.4, 0.6, QStringLiteral("prune")));
     if (!pruned)
         return failRun(recorder, pruned.error());
-    if (const LlamaConfig& pc = pruned->model->config; pc.heads * pc.headDim != pc.dim)
-        return failRun(
-            recorder, Error{QStringLiteral("a model with heads removed (%1 heads of %2 values, "
-                                           "embedding %3) cannot be written yet: GGUF readers here "
-                                           "take the head width as embedding / heads")
-                                .arg(pc.heads)
-                                .arg(pc.headDim)
-                                .arg(pc.dim)});
     ExportOptions exportOptions;
     exportOptions.provenance.runId = recorder->id();
     exportOptions.provenance.sourceSha256 = record.model ? record.model->sha256 : QString();
@@ -210,7 +204,10 @@ int runPrune(const Arguments& a) {
         r.bytes = t.sparseBytes;
         tensors.push_back(r);
     }
-    (void)recorder->finish({metrics, tensors, cmp ? cmp->tokens : 0, {}});
+    auto output = modelOutputJson(out);
+    if (!output)
+        return failRun(recorder, output.error());
+    (void)recorder->finish({metrics, tensors, cmp ? cmp->tokens : 0, *output});
     for (const QString& w : pruned->warnings + written->warnings)
         printWarning(w);
     json.insert(QStringLiteral("run_id"), qint64(recorder->id()));
@@ -280,8 +277,7 @@ Command pruneCommand() {
          QStringLiteral("with --eval-text: context (default 512)")},
         {QStringLiteral("max-tokens"), QStringLiteral("N"),
          QStringLiteral("with --eval-text: stop after N scored tokens")},
-        {QStringLiteral("parent"), QStringLiteral("RUN_ID"),
-         QStringLiteral("the run this one continues (lineage)")},
+        parentOption(),
     };
     for (Option o : calibrationOptionTable()) {
         o.help = QStringLiteral("with --calib: ") + o.help;

@@ -96,6 +96,11 @@ int runQuantize(const Arguments& a) {
     record.settings = QJsonObject{{QStringLiteral("out"), QFileInfo(out).absoluteFilePath()},
                                   {QStringLiteral("fallback"), fallbackName(*fallback)}};
 
+    auto parent = parentRun(a, **store);
+    if (!parent)
+        return failRun(recorder, parent.error());
+    record.parentId = *parent;
+
     // Told before anything is computed or written, tensor by tensor.
     const ExportLayout layout = planExport(**model, resolved);
     for (const ExportFallbackItem& f : layout.fallbacks)
@@ -126,7 +131,10 @@ int runQuantize(const Arguments& a) {
     if (!result)
         return failRun(recorder, result.error());
     const double bpw = bitsPerWeight(**model, result->layout);
-    QJsonObject settingsUpdate;
+    auto output = modelOutputJson(out);
+    if (!output)
+        return failRun(recorder, output.error());
+    QJsonObject settingsUpdate = *output;
     if (*stats)
         settingsUpdate.insert(QStringLiteral("calibration"), (*stats)->provenance());
     settingsUpdate.insert(QStringLiteral("fallbacks"), fallbacksJson(result->layout.fallbacks));
@@ -147,14 +155,17 @@ int runQuantize(const Arguments& a) {
                 {QStringLiteral("type"), QLatin1String(traitsOf(t.type).name)},
                 {QStringLiteral("bytes"), qint64(t.bytes)},
                 {QStringLiteral("fallback"), t.fallback}});
-        QJsonObject json{{QStringLiteral("run_id"), qint64(recorder->id())},
-                         {QStringLiteral("model"), (*model)->path},
-                         {QStringLiteral("out"), out},
-                         {QStringLiteral("size_bytes"), qint64(result->fileBytes)},
-                         {QStringLiteral("bpw"), bpw},
-                         {QStringLiteral("plan"), plan->toJson()},
-                         {QStringLiteral("fallbacks"), fallbacksJson(result->layout.fallbacks)},
-                         {QStringLiteral("tensors"), tensors}};
+        QJsonObject json{
+            {QStringLiteral("run_id"), qint64(recorder->id())},
+            {QStringLiteral("parent_run_id"),
+             recorder->parentId() ? QJsonValue(qint64(*recorder->parentId())) : QJsonValue()},
+            {QStringLiteral("model"), (*model)->path},
+            {QStringLiteral("out"), out},
+            {QStringLiteral("size_bytes"), qint64(result->fileBytes)},
+            {QStringLiteral("bpw"), bpw},
+            {QStringLiteral("plan"), plan->toJson()},
+            {QStringLiteral("fallbacks"), fallbacksJson(result->layout.fallbacks)},
+            {QStringLiteral("tensors"), tensors}};
         if (*stats)
             json.insert(QStringLiteral("calibration"), (*stats)->provenance());
         printOut(QString::fromUtf8(QJsonDocument(json).toJson(QJsonDocument::Compact)) +
@@ -209,6 +220,7 @@ Command quantizeCommand() {
              {QStringLiteral("threads"), QStringLiteral("N"),
               QStringLiteral("threads (default: every core)")},
              dbOption(),
+             parentOption(),
              {QStringLiteral("json"), {}, QStringLiteral("print one JSON object on stdout")},
          })
         options.push_back(o);

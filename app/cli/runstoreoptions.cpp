@@ -15,6 +15,21 @@ Result<std::unique_ptr<RunStore>> openRunStore(const Arguments& a) {
     return RunStore::open(a.value(QStringLiteral("db"), RunStore::defaultPath()));
 }
 
+Option parentOption() {
+    return {QStringLiteral("parent"), QStringLiteral("RUN_ID"),
+            QStringLiteral("the run this one continues (lineage; default: the run that wrote "
+                           "the model file, if one is recorded)")};
+}
+
+Result<std::optional<std::int64_t>> parentRun(const Arguments& a, RunStore& store) {
+    if (!a.has(QStringLiteral("parent")))
+        return std::optional<std::int64_t>{};
+    const std::int64_t id = integerOption(a, QStringLiteral("parent"), 0, 1, 1ll << 62);
+    if (auto run = store.get(id); !run)
+        return Error{QStringLiteral("--parent %1: %2").arg(id).arg(run.error().message)};
+    return std::optional<std::int64_t>{id};
+}
+
 QString invokedCommand() {
     static const QRegularExpression plain(QStringLiteral("^[A-Za-z0-9_@%+=:,./-]+$"));
     QStringList parts{QStringLiteral("cwb")};

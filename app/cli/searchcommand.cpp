@@ -10,6 +10,7 @@
 #include "planevaluation.h"
 #include "runrecorder.h"
 #include "search.h"
+#include "searchrecord.h"
 #include "textfile.h"
 
 #include <QFileInfo>
@@ -77,15 +78,6 @@ struct Evaluated {
     std::int64_t runId = 0;
 };
 
-QJsonObject budgetJson(const Budget& b) {
-    QJsonObject o{{QStringLiteral("kind"), budgetKindName(b.kind)},
-                  {QStringLiteral("value"), b.value},
-                  {QStringLiteral("text"), b.describe()}};
-    if (b.pricing)
-        o.insert(QStringLiteral("hardware"), b.pricing->profile.name);
-    return o;
-}
-
 QJsonObject searchJson(const Evaluated& e, bool withTensors) {
     const SearchResult& s = e.search;
     QJsonObject o{
@@ -146,25 +138,8 @@ Result<Evaluated> evaluateAndRecord(RunStore& store, const SensitivityInputs& in
         (void)recorder.fail(measured.error());
         return measured.error();
     }
-    auto metrics = metricsOf(*measured);
-    metrics[QStringLiteral("kld_predicted")] = {search.predictedKld, {}};
-    if (search.dollarsPer1000Queries)
-        metrics[QStringLiteral("usd_per_1000_queries")] = {*search.dollarsPer1000Queries, {}};
-    auto tensors = tensorResultsOf(*in.model, resolvePlan(search.plan, *in.model));
-    for (TensorResult& t : tensors)
-        for (const TensorDecision& d : search.tensors)
-            if (d.name == t.tensor)
-                t.sensitivity = d.predictedKld;
-    QJsonArray reasons;
-    for (const TensorDecision& d : search.tensors)
-        reasons.append(
-            QJsonObject{{QStringLiteral("tensor"), d.name}, {QStringLiteral("reason"), d.reason}});
-    QJsonObject settings{{QStringLiteral("reasons"), reasons},
-                         {QStringLiteral("solver_bound"), search.boundStatement},
-                         {QStringLiteral("sensitivity_method"), methodName(sensitivity.method)}};
-    if (in.stats)
-        settings.insert(QStringLiteral("calibration"), in.stats->provenance());
-    (void)recorder.finish({metrics, tensors, measured->metrics.tokens, settings});
+    (void)recorder.finish(
+        searchOutcome(*in.model, search, *measured, sensitivity.method, in.options.stats));
     return Evaluated{std::move(search), std::move(measured.value()), recorder.id()};
 }
 

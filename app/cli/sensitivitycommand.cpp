@@ -7,6 +7,7 @@
 
 #include "engine.h"
 #include "runrecorder.h"
+#include "searchrecord.h"
 #include "sensitivity.h"
 #include "textfile.h"
 
@@ -17,31 +18,6 @@
 namespace cwb::cli {
 
 namespace {
-
-// The precision the run's per-tensor rows show: int4_g32 when measured, else the smallest.
-PrecisionId referencePrecision(const SensitivityResult& r) {
-    for (PrecisionId id : r.precisions)
-        if (id == PrecisionId::Int4G32)
-            return id;
-    return r.precisions.back();
-}
-
-std::vector<TensorResult> tensorRows(const SensitivityResult& r) {
-    const PrecisionId ref = referencePrecision(r);
-    std::vector<TensorResult> rows;
-    for (const TensorSensitivity& t : r.tensors) {
-        const PrecisionLoss* l = t.at(ref);
-        TensorResult row;
-        row.tensor = t.name;
-        row.precision = QLatin1String(precisionInfo(ref).name);
-        row.method = methodName(r.method);
-        row.bytes = l ? l->bytes : t.fp32Bytes;
-        if (l)
-            row.sensitivity = l->kldMean;
-        rows.push_back(row);
-    }
-    return rows;
-}
 
 QString costText(const SensitivityResult& r) {
     const SensitivityCost& c = r.cost;
@@ -112,13 +88,7 @@ int runSensitivity(const Arguments& a) {
     if (!result)
         return failRun(recorder, result.error());
     const QJsonObject json = result->toJson();
-    (void)recorder->finish(
-        {{{QStringLiteral("sensitivity_candidates"), {double(result->cost.candidates), {}}},
-          {QStringLiteral("sensitivity_full_evaluations"), {result->cost.fullEvaluations(), {}}},
-          {QStringLiteral("seconds"), {result->cost.seconds, {}}}},
-         tensorRows(*result),
-         result->tokensScored,
-         QJsonObject{{QStringLiteral("sensitivity"), json}}});
+    (void)recorder->finish(sensitivityOutcome(*result));
     for (const QString& w : result->warnings)
         printWarning(w);
     if (a.flag(QStringLiteral("json"))) {

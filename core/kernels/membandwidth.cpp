@@ -46,7 +46,7 @@ std::uint64_t readPortable(const std::uint8_t* p, std::uint64_t bytes) {
 
 } // namespace
 
-double measureReadBandwidth(int threads, std::uint64_t bytes) {
+double measureReadBandwidth(int threads, std::uint64_t bytes, const std::atomic<bool>* cancel) {
     threads = std::max(1, threads);
     const std::uint64_t slice =
         std::max<std::uint64_t>(4096, bytes / std::uint64_t(threads) / 4096 * 4096);
@@ -58,6 +58,10 @@ double measureReadBandwidth(int threads, std::uint64_t bytes) {
     double best = 0.0;
     std::uint64_t sink = 0;
     for (int run = 0; run < 6; ++run) {
+        if (cancel && cancel->load(std::memory_order_relaxed)) {
+            best = 0.0;
+            break;
+        }
         const auto start = std::chrono::steady_clock::now();
 #pragma omp parallel num_threads(threads) reduction(+ : sink)
         {

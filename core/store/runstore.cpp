@@ -469,6 +469,27 @@ Result<RunRecord> RunStore::get(std::int64_t id) {
     return r;
 }
 
+Result<std::optional<std::int64_t>> RunStore::runProducing(const QString& sha256) {
+    if (sha256.isEmpty())
+        return std::optional<std::int64_t>{};
+    // A run that wrote back the very model it read (an FP32 "quantization") made nothing new.
+    auto s = Statement::prepare(
+        *m_db, QStringLiteral("SELECT r.id FROM runs r LEFT JOIN models m ON m.id = r.model_id "
+                              "WHERE r.status = 'finished' AND "
+                              "json_extract(r.settings_json, '$.output_sha256') = ?1 AND "
+                              "(m.sha256 IS NULL OR m.sha256 <> ?1) "
+                              "ORDER BY r.id DESC LIMIT 1"));
+    if (!s)
+        return s.error();
+    s->bind(1, sha256);
+    auto row = s->step();
+    if (!row)
+        return row.error();
+    if (!*row)
+        return std::optional<std::int64_t>{};
+    return std::optional<std::int64_t>{s->integer(0)};
+}
+
 Result<void> RunStore::remove(std::int64_t id) {
     if (auto r = refuseIfReadOnly(); !r)
         return r;

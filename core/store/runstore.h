@@ -133,6 +133,9 @@ public:
                         const QString& error = {});
     Result<std::vector<RunRecord>> list(const RunFilter& filter = {});
     Result<RunRecord> get(std::int64_t id);
+    // The latest finished run that wrote a model file with this sha256 (its settings'
+    // "output_sha256"): the parent of any run made on that file. Nothing if no run did.
+    Result<std::optional<std::int64_t>> runProducing(const QString& sha256);
     Result<void> remove(std::int64_t id);
     // Runs left "running" by a process on this host that no longer exists.
     Result<int> markInterrupted();

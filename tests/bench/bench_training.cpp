@@ -59,6 +59,7 @@ int main(int argc, char** argv) {
         return 1;
     for (const bool withTeacher : {true, false}) {
         DistillOptions run = o;
+        run.alpha = 0.5f; // both terms, as the heaviest step trains
         if (!withTeacher) {
             run.klWeight = 0;
             run.alpha = 1;
