@@ -243,13 +243,16 @@ LossParts distillationLoss(const float* logits, const float* teacher, const std:
             }
             parts.kl += kl / m;
         }
-        if (targets && alpha != 0.0f) {
+        // The text's cross-entropy is reported even when α leaves it out of the loss: it says
+        // how the student reads the text.
+        if (targets) {
             softmax(z, vocab, 1.0, p1);
             const auto y = std::size_t(targets[i]);
             parts.ce += -std::log(std::max(p1[y], 1e-300)) / m;
-            for (int j = 0; j < vocab; ++j)
-                dz[j] +=
-                    float(alpha * (p1[std::size_t(j)] - (std::size_t(j) == y ? 1.0 : 0.0)) / m);
+            if (alpha != 0.0f)
+                for (int j = 0; j < vocab; ++j)
+                    dz[j] +=
+                        float(alpha * (p1[std::size_t(j)] - (std::size_t(j) == y ? 1.0 : 0.0)) / m);
         }
     }
     parts.loss = double(klWeight) * T * T * parts.kl + double(alpha) * parts.ce;

@@ -56,7 +56,7 @@ void embeddingBackward(const float* dx, const std::int32_t* ids, int m, int dim,
 struct LossParts {
     double loss = 0; // klWeight·T²·KL + α·CE, mean over rows
     double kl = 0;   // mean KL(teacher ‖ student) at temperature T
-    double ce = 0;   // mean cross-entropy of the targets at temperature 1
+    double ce = 0;   // mean cross-entropy of the targets at temperature 1, whatever α is
 };
 // The distillation loss over m rows of logits and its gradient, written to dlogits (scaled by
 // 1/m). teacher may be null (CE only); targets may be null (KL only).

@@ -197,6 +197,19 @@ private slots:
         const auto parts = grad::distillationLoss(z.data(), teacher.data(), targets.data(), m,
                                                   vocab, temperature, klWeight, alpha, dz.data());
         QVERIFY(parts.kl >= 0);
+        // The CE part is the targets' cross-entropy at T = 1 whatever α is, and the loss weighs
+        // its parts as stated.
+        double ce = 0;
+        for (int i = 0; i < m; ++i) {
+            const float* row = z.data() + std::size_t(i * vocab);
+            double sum = 0;
+            for (int j = 0; j < vocab; ++j)
+                sum += std::exp(double(row[j]));
+            ce += (std::log(sum) - double(row[targets[std::size_t(i)]])) / m;
+        }
+        QVERIFY2(std::abs(parts.ce - ce) < 1e-9 * ce, qPrintable(QString::number(parts.ce - ce)));
+        const double T = temperature;
+        QVERIFY(std::abs(parts.loss - (klWeight * T * T * parts.kl + alpha * parts.ce)) < 1e-12);
         checkGradient("distillation loss", z, dz, loss, 1e-2f);
         // KL of a distribution to itself is zero.
         std::vector<float> same = teacher, scratch(z.size());
