@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "commandline.h"
 
+#include <cmath>
+
 namespace cwb::cli {
 
 std::optional<Arguments> parseArguments(const Command& command, const QStringList& args,
@@ -91,6 +93,24 @@ long long integerOption(const Arguments& a, const QString& name, long long fallb
                              .arg(min)
                              .arg(max)
                              .arg(a.value(name))};
+    return v;
+}
+
+double realOption(const Arguments& a, const QString& name, double fallback, double min,
+                  double max) {
+    if (!a.has(name))
+        return fallback;
+    bool ok = false;
+    const double v = a.value(name).toDouble(&ok);
+    if (!ok || !std::isfinite(v) || v < min || v > max)
+        throw UsageError{
+            (std::isinf(max)
+                 ? QStringLiteral("--%1 must be a number of at least %2").arg(name).arg(min)
+                 : QStringLiteral("--%1 must be a number from %2 to %3")
+                       .arg(name)
+                       .arg(min)
+                       .arg(max)) +
+            QStringLiteral(", not '%1'").arg(a.value(name))};
     return v;
 }
 

@@ -6,6 +6,7 @@
 #include <QStringList>
 
 #include <functional>
+#include <limits>
 #include <optional>
 #include <vector>
 
@@ -52,5 +53,9 @@ QString commandHelp(const Command& command);
 // Integer option values, range-checked; a bad value is a UsageError.
 long long integerOption(const Arguments& a, const QString& name, long long fallback, long long min,
                         long long max);
+// A real option value in [min, max] (max infinite: no upper bound), finite; a bad value is a
+// UsageError.
+double realOption(const Arguments& a, const QString& name, double fallback, double min,
+                  double max = std::numeric_limits<double>::infinity());
 
 } // namespace cwb::cli

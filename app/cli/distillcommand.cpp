@@ -45,14 +45,7 @@ DistillOptions distillOptions(const Arguments& a) {
     if (o.studentEvery > 0 && !a.has(QStringLiteral("val")))
         throw UsageError{QStringLiteral("--val-every needs --val FILE")};
     const auto real = [&](const char* name, float fallback) {
-        const QString key = QLatin1String(name);
-        if (!a.has(key))
-            return fallback;
-        bool ok = false;
-        const float v = a.value(key).toFloat(&ok);
-        if (!ok || !(v >= 0))
-            throw UsageError{QStringLiteral("--%1 must be a number ≥ 0").arg(key)};
-        return v;
+        return float(realOption(a, QLatin1String(name), fallback, 0));
     };
     o.lr = real("lr", o.lr);
     o.temperature = real("temperature", o.temperature);

@@ -11,24 +11,13 @@ namespace cwb::cli {
 
 namespace {
 
-double number(const Arguments& a, const QString& name, double fallback) {
-    if (!a.has(name))
-        return fallback;
-    bool ok = false;
-    const double v = a.value(name).toDouble(&ok);
-    if (!ok || !std::isfinite(v) || v < 0)
-        throw UsageError{QStringLiteral("--%1 must be a non-negative number, not '%2'")
-                             .arg(name, a.value(name))};
-    return v;
-}
-
 HardwareProfile fromArguments(const Arguments& a, HardwareProfile p) {
     p.kind = a.value(QStringLiteral("kind"), p.kind);
-    p.memoryGiB = number(a, QStringLiteral("memory"), p.memoryGiB);
-    p.bandwidthGBs = number(a, QStringLiteral("bandwidth"), p.bandwidthGBs);
-    p.int8Tops = number(a, QStringLiteral("int8"), p.int8Tops);
-    p.fp16Tflops = number(a, QStringLiteral("fp16"), p.fp16Tflops);
-    p.pricePerHour = number(a, QStringLiteral("price"), p.pricePerHour);
+    p.memoryGiB = realOption(a, QStringLiteral("memory"), p.memoryGiB, 0);
+    p.bandwidthGBs = realOption(a, QStringLiteral("bandwidth"), p.bandwidthGBs, 0);
+    p.int8Tops = realOption(a, QStringLiteral("int8"), p.int8Tops, 0);
+    p.fp16Tflops = realOption(a, QStringLiteral("fp16"), p.fp16Tflops, 0);
+    p.pricePerHour = realOption(a, QStringLiteral("price"), p.pricePerHour, 0);
     p.notes = a.value(QStringLiteral("notes"), p.notes);
     return p;
 }

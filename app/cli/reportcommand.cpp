@@ -12,14 +12,8 @@ namespace cwb::cli {
 
 namespace {
 
-std::optional<double> doubleOption(const Arguments& a, const QString& name) {
-    if (!a.has(name))
-        return std::nullopt;
-    bool ok = false;
-    const double v = a.value(name).toDouble(&ok);
-    if (!ok || !(v >= 0))
-        throw UsageError{QStringLiteral("--%1 must be a number of at least 0").arg(name)};
-    return v;
+std::optional<double> optionalReal(const Arguments& a, const QString& name) {
+    return a.has(name) ? std::optional(realOption(a, name, 0, 0)) : std::nullopt;
 }
 
 std::int64_t runIdArgument(const QString& text, const QString& what) {
@@ -41,8 +35,8 @@ int runReport(const Arguments& a) {
     if (a.has(QStringLiteral("baseline")))
         options.baselineRunId =
             runIdArgument(a.value(QStringLiteral("baseline")), QStringLiteral("baseline run id"));
-    options.maxKld = doubleOption(a, QStringLiteral("max-kld"));
-    options.maxPplIncreasePercent = doubleOption(a, QStringLiteral("max-ppl-increase"));
+    options.maxKld = optionalReal(a, QStringLiteral("max-kld"));
+    options.maxPplIncreasePercent = optionalReal(a, QStringLiteral("max-ppl-increase"));
     options.signOff = {a.value(QStringLiteral("reviewer")), a.value(QStringLiteral("role")),
                        a.value(QStringLiteral("date")), a.value(QStringLiteral("decision"))};
 
