@@ -18,7 +18,7 @@ std::vector<Command> commands() {
     return {infoCommand(),   evalCommand(),      calibrateCommand(),   benchCommand(),
             runsCommand(),   hardwareCommand(),  costCommand(),        quantizeCommand(),
             reportCommand(), reproduceCommand(), sensitivityCommand(), searchCommand(),
-            pruneCommand(),  distillCommand()};
+            pruneCommand(),  distillCommand(),   generateCommand()};
 }
 
 QString overview() {

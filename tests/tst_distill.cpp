@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
+#include "golden.h"
 #include "testassets.h"
 
 #include "distill.h"
 #include "engine.h"
 #include "fingerprint.h"
+#include "generation.h"
 #include "ggufexport.h"
 #include "model.h"
 #include "prune.h"
@@ -218,6 +220,118 @@ private slots:
         QVERIFY2(loaded, qPrintable(loaded ? QString() : loaded.error().message));
         QCOMPARE((*loaded)->config.layers, 3);
         QCOMPARE(allValues(**loaded), allValues(*trained->student));
+    }
+
+    // Greedy text from BOS is llama2.c's own: run.c -t 0.0 prints 256 tokens from BOS.
+    void greedyTextIsRunCs() {
+        GenerationOptions o;
+        o.temperature = 0;
+        o.tokens = 256;
+        o.maxLength = 257;
+        auto generated = generateText(*m_teacher, o);
+        QVERIFY2(generated, qPrintable(generated ? QString() : generated.error().message));
+        QFile golden(
+            cwbtest::asset(QStringLiteral("golden-stories260K/run_c_greedy_default_steps256.txt")));
+        QVERIFY(golden.open(QIODevice::ReadOnly));
+        QCOMPARE(generated->text + '\n', golden.readAll());
+        QCOMPARE(generated->tokens, 256);
+        QCOMPARE(generated->sampled.size(), std::size_t(1));
+        // A nucleus too small for a second token is greedy too.
+        o.temperature = 1;
+        o.topP = 1e-6;
+        auto nucleus = generateText(*m_teacher, o);
+        QVERIFY(nucleus);
+        QCOMPARE(nucleus->text, generated->text);
+    }
+
+    // The first token after BOS, sampled thousands of times, follows run.c's logits at
+    // position 0 softened by the temperature and cut by top-p; the seed alone decides the draws.
+    void samplingFollowsTheModel() {
+        const std::vector<float> logits = cwbtest::readGolden().logits.at(0);
+        const auto distribution = [&](double temperature, double topP) {
+            std::vector<double> p(logits.size());
+            const float top = *std::max_element(logits.begin(), logits.end());
+            double sum = 0;
+            for (std::size_t i = 0; i < p.size(); ++i)
+                sum += p[i] = std::exp((logits[i] - top) / temperature);
+            std::vector<std::size_t> order(p.size());
+            std::iota(order.begin(), order.end(), 0);
+            std::sort(order.begin(), order.end(), [&](auto a, auto b) { return p[a] > p[b]; });
+            double kept = 0;
+            std::size_t n = 0;
+            while (n < order.size() && kept < topP * sum)
+                kept += p[order[n++]];
+            for (std::size_t i = n; i < order.size(); ++i)
+                p[order[i]] = 0;
+            for (double& v : p)
+                v /= kept;
+            return p;
+        };
+        const int draws = 4000;
+        const auto sampled = [&](double temperature, double topP, std::uint64_t seed) {
+            GenerationOptions o;
+            o.tokens = draws;
+            o.maxLength = 2; // BOS and one sampled token per document
+            o.temperature = temperature;
+            o.topP = topP;
+            o.seed = seed;
+            auto g = generateText(*m_teacher, o);
+            if (!g)
+                qFatal("%s", qPrintable(g.error().message));
+            std::vector<double> frequency(logits.size());
+            for (const auto& d : g->sampled)
+                frequency[std::size_t(d.at(0))] += 1.0 / draws;
+            return std::pair(frequency, g->text);
+        };
+        const auto totalVariation = [](const std::vector<double>& a, const std::vector<double>& b) {
+            double tv = 0;
+            for (std::size_t i = 0; i < a.size(); ++i)
+                tv += std::abs(a[i] - b[i]) / 2;
+            return tv;
+        };
+        const std::vector<double> p1 = distribution(1, 1), pHalf = distribution(0.5, 1);
+        QVERIFY(totalVariation(p1, pHalf) > 0.15); // the check below can tell them apart
+        for (const auto& [temperature, topP] : {std::pair(1.0, 1.0), {0.5, 1.0}, {1.0, 0.9}}) {
+            const auto [frequency, text] = sampled(temperature, topP, 7);
+            const double tv = totalVariation(frequency, distribution(temperature, topP));
+            qInfo("T = %.1f, top-p %.1f: total variation %.4f", temperature, topP, tv);
+            QVERIFY(tv < 0.04);
+            QCOMPARE(sampled(temperature, topP, 7).second, text); // same seed, same draws
+            QVERIFY(sampled(temperature, topP, 8).second != text);
+        }
+        // top-p 0.9 keeps only the two likeliest tokens (0.784 + 0.156).
+        const auto [nucleus, text] = sampled(1.0, 0.9, 7);
+        QCOMPARE(std::count_if(nucleus.begin(), nucleus.end(), [](double f) { return f > 0; }), 2);
+    }
+
+    // Sequence-level distillation data from a terminal: documents joined by the separator that
+    // `cwb distill --text` splits on, written atomically; bad values are usage errors.
+    void generateCommand() {
+        QTemporaryDir dir;
+        const QString out = dir.filePath(QStringLiteral("teacher.txt"));
+        QProcess p;
+        p.start(cwbtest::cliPath(),
+                {QStringLiteral("generate"), cwbtest::stories260KBin(), QStringLiteral("--tokens"),
+                 QStringLiteral("3000"), QStringLiteral("--max-length"), QStringLiteral("300"),
+                 QStringLiteral("--out"), out});
+        QVERIFY(p.waitForFinished(300000));
+        QVERIFY2(p.exitCode() == 0, p.readAllStandardError().constData());
+        auto text = readTextFile(out);
+        QVERIFY(text);
+        QVERIFY(text->count("<|endoftext|>") >= 9); // 3000 tokens in documents of ≤ 299
+        auto data = tokenizeTrainingText(*m_teacher, *text, 64);
+        QVERIFY(data);
+        QVERIFY(data->tokens.size() > 2500);
+        CliResult bad = runCli({QStringLiteral("generate"), cwbtest::stories260KBin(),
+                                QStringLiteral("--tokens"), QStringLiteral("10"),
+                                QStringLiteral("--top-p"), QStringLiteral("1.5")});
+        QCOMPARE(bad.code, 2);
+        QVERIFY(bad.err.contains("--top-p"));
+        CliResult tooLong = runCli({QStringLiteral("generate"), cwbtest::stories260KBin(),
+                                    QStringLiteral("--tokens"), QStringLiteral("10"),
+                                    QStringLiteral("--max-length"), QStringLiteral("9999")});
+        QCOMPARE(tooLong.code, 1);
+        QVERIFY(tooLong.err.contains("512"));
     }
 
     // cwb prune and cwb distill from a terminal: exit codes, JSON, and the lineage in the store.

@@ -15,6 +15,7 @@ Command costCommand();
 Command quantizeCommand();
 Command pruneCommand();
 Command distillCommand();
+Command generateCommand();
 Command reportCommand();
 Command reproduceCommand();
 Command sensitivityCommand();
