@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "distillrun.h"
 
+#include "distillrecord.h"
 #include "ggufexport.h"
 #include "prune.h"
 #include "runrecorder.h"
 #include "textfile.h"
 
-#include <QJsonArray>
 #include <QRegularExpression>
 #include <QStringList>
 
@@ -71,42 +71,26 @@ runDistillation(const DistillRequest& request, const cwb::Progress& progress,
 
     std::shared_ptr<const cwb::Model> student = request.teacher;
     if (!plan->rules.empty() || plan->isStructured()) {
-        cwb::RunRecord record = cwb::newRunRecord(QStringLiteral("prune"), &teacher, command);
-        record.name = QStringLiteral("student: %1").arg(plan->name);
-        record.settings = QJsonObject{{QStringLiteral("prune_plan"), plan->toJson()}};
-        auto recorded = RecordedRun::begin(request.recording, record);
+        auto recorded =
+            RecordedRun::begin(request.recording, cwb::studentPruneRecord(teacher, *plan, command));
         auto pruned = cwb::pruneModel(teacher, *plan, nullptr);
         if (!pruned) {
             if (recorded)
                 recorded->fail(pruned.error());
             return pruned.error();
         }
-        QJsonArray kept;
-        for (int b : pruned->keptBlocks)
-            kept.append(b);
         if (recorded) {
             out.pruneRunId = recorded->id();
-            recorded->finish(
-                {{{QStringLiteral("parameters"), {double(pruned->parametersAfter), {}}},
-                  {QStringLiteral("dense_bytes"), {double(pruned->denseBytes), {}}},
-                  {QStringLiteral("sparse_bytes"), {double(pruned->sparseBytes), {}}}},
-                 {},
-                 0,
-                 QJsonObject{{QStringLiteral("kept_blocks"), kept}}});
+            recorded->finish(cwb::studentPruneOutcome(*pruned));
         }
         student = pruned->model;
     }
 
-    cwb::RunRecord record = cwb::newRunRecord(QStringLiteral("distillation"), &teacher, command);
-    record.name = QStringLiteral("distilled: %1").arg(plan->name);
+    cwb::RunRecord record =
+        cwb::distillationRecord(teacher, *plan, request.studentSpec, request.options,
+                                request.sequenceLength, text, command);
     if (out.pruneRunId)
         record.parentId = out.pruneRunId;
-    record.threads = request.options.threads > 0 ? request.options.threads : 1;
-    record.calibText = text;
-    QJsonObject settings = request.options.toJson();
-    settings.insert(QStringLiteral("student_spec"), request.studentSpec);
-    settings.insert(QStringLiteral("sequence_length"), request.sequenceLength);
-    record.settings = settings;
     auto recorded = RecordedRun::begin(request.recording, record);
     const auto failed = [&](const cwb::Error& error) {
         if (recorded)
@@ -131,29 +115,9 @@ runDistillation(const DistillRequest& request, const cwb::Progress& progress,
     if (!output)
         return failed(output.error());
 
-    const cwb::TrainingPoint last =
-        trained->curve.empty() ? cwb::TrainingPoint{} : trained->curve.back();
-    QJsonArray curve;
-    const std::size_t every = std::max<std::size_t>(1, trained->curve.size() / 200);
-    for (std::size_t i = 0; i < trained->curve.size(); i += every) {
-        const cwb::TrainingPoint& p = trained->curve[i];
-        curve.append(QJsonArray{p.step, p.loss, p.kl, p.ce, p.lr});
-    }
-    QJsonObject update = *output;
-    update.insert(QStringLiteral("curve"), curve);
     if (recorded) {
         out.runId = recorded->id();
-        recorded->finish(
-            {{{QStringLiteral("size_bytes"), {double(written->fileBytes), {}}},
-              {QStringLiteral("parameters"), {double(trained->student->parameterCount()), {}}},
-              {QStringLiteral("train_loss"), {last.loss, {}}},
-              {QStringLiteral("train_kl"), {last.kl, {}}},
-              {QStringLiteral("train_ce"), {last.ce, {}}},
-              {QStringLiteral("train_tok_per_s"), {trained->tokensPerSecond, {}}},
-              {QStringLiteral("steps"), {double(trained->steps), {}}}},
-             {},
-             0,
-             update});
+        recorded->finish(cwb::distillationOutcome(*trained, written->fileBytes, *output));
     }
     out.result = std::move(trained.value());
     out.path = request.outputPath;

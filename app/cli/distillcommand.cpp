@@ -6,6 +6,7 @@
 
 #include "calibration.h"
 #include "distill.h"
+#include "distillrecord.h"
 #include "engine.h"
 #include "ggufexport.h"
 #include "model.h"
@@ -135,10 +136,7 @@ int runDistill(const Arguments& a) {
                 return failRun(recorder, collected.error());
             stats = std::move(collected.value());
         }
-        RunRecord pruneRecord =
-            newRunRecord(QStringLiteral("prune"), teacher->get(), invokedCommand());
-        pruneRecord.name = QStringLiteral("student: %1").arg(plan.name);
-        pruneRecord.settings = QJsonObject{{QStringLiteral("prune_plan"), plan.toJson()}};
+        RunRecord pruneRecord = studentPruneRecord(**teacher, plan, invokedCommand());
         pruneRecord.parentId = parent;
         if (stats)
             pruneRecord.calibText = {stats->textPath, stats->textSha256, stats->tokens};
@@ -150,39 +148,21 @@ int runDistill(const Arguments& a) {
             (void)pruneRun->fail(pruned.error());
             return failRun(recorder, pruned.error());
         }
-        QJsonArray kept, influence;
-        for (int b : pruned->keptBlocks)
-            kept.append(b);
-        for (double bi : pruned->blockInfluence)
-            influence.append(bi);
-        (void)pruneRun->finish(
-            {{{QStringLiteral("parameters"), {double(pruned->parametersAfter), {}}},
-              {QStringLiteral("dense_bytes"), {double(pruned->denseBytes), {}}},
-              {QStringLiteral("sparse_bytes"), {double(pruned->sparseBytes), {}}}},
-             {},
-             0,
-             QJsonObject{{QStringLiteral("kept_blocks"), kept},
-                         {QStringLiteral("block_influence"), influence}}});
-        studentBlocks = kept;
+        const RunOutcome pruneOutcome = studentPruneOutcome(*pruned);
+        (void)pruneRun->finish(pruneOutcome);
+        studentBlocks = pruneOutcome.settings.value(QStringLiteral("kept_blocks")).toArray();
         parent = pruneRun->id();
         student = pruned->model;
         for (const QString& w : pruned->warnings)
             printWarning(w);
     }
 
-    RunRecord record =
-        newRunRecord(QStringLiteral("distillation"), teacher->get(), invokedCommand());
-    record.name = QStringLiteral("distilled: %1")
-                      .arg(plan.name.isEmpty() ? QStringLiteral("teacher") : plan.name);
+    RunRecord record = distillationRecord(
+        **teacher, plan, a.value(QStringLiteral("student-spec")), options, seqLen,
+        {QFileInfo(textPath).absoluteFilePath(), sha256Hex(*text), qint64(data->tokens.size())},
+        invokedCommand());
     record.parentId = parent;
-    record.threads = options.threads > 0 ? options.threads : 1;
-    record.calibText = {QFileInfo(textPath).absoluteFilePath(), sha256Hex(*text),
-                        qint64(data->tokens.size())};
-    QJsonObject settings = options.toJson();
-    settings.insert(QStringLiteral("student_spec"), a.value(QStringLiteral("student-spec")));
-    settings.insert(QStringLiteral("sequence_length"), seqLen);
-    settings.insert(QStringLiteral("out"), QFileInfo(out).absoluteFilePath());
-    record.settings = settings;
+    record.settings.insert(QStringLiteral("out"), QFileInfo(out).absoluteFilePath());
     auto started = RunRecorder::start(**store, record);
     if (!started)
         return failRun(recorder, started.error());
@@ -235,30 +215,15 @@ int runDistill(const Arguments& a) {
         return failRun(recorder, written.error());
 
     const TrainingPoint last = trained->curve.empty() ? TrainingPoint{} : trained->curve.back();
-    std::map<QString, MetricValue> metrics = {
-        {QStringLiteral("size_bytes"), {double(written->fileBytes), {}}},
-        {QStringLiteral("parameters"), {double(trained->student->parameterCount()), {}}},
-        {QStringLiteral("train_loss"), {last.loss, {}}},
-        {QStringLiteral("train_kl"), {last.kl, {}}},
-        {QStringLiteral("train_ce"), {last.ce, {}}},
-        {QStringLiteral("train_tok_per_s"), {trained->tokensPerSecond, {}}},
-        {QStringLiteral("steps"), {double(trained->steps), {}}},
-    };
-    QJsonArray curve;
-    const std::size_t every = std::max<std::size_t>(1, trained->curve.size() / 200);
-    for (std::size_t i = 0; i < trained->curve.size(); i += every) {
-        const TrainingPoint& p = trained->curve[i];
-        curve.append(QJsonArray{p.step, p.loss, p.kl, p.ce, p.lr});
-    }
     auto output = modelOutputJson(out);
     if (!output)
         return failRun(recorder, output.error());
-    QJsonObject update = *output;
-    update.insert(QStringLiteral("curve"), curve);
+    RunOutcome outcome = distillationOutcome(*trained, written->fileBytes, *output);
+    std::map<QString, MetricValue>& metrics = outcome.metrics;
     if (after)
         validationCurve.append(QJsonArray{trained->steps, after->ppl, after->kldMean});
     if (!validationCurve.isEmpty())
-        update.insert(QStringLiteral("validation_curve"), validationCurve);
+        outcome.settings.insert(QStringLiteral("validation_curve"), validationCurve);
     QJsonObject json{{QStringLiteral("teacher"), (*teacher)->path},
                      {QStringLiteral("out"), out},
                      {QStringLiteral("steps"), trained->steps},
@@ -286,7 +251,8 @@ int runDistill(const Arguments& a) {
         metrics[QStringLiteral("base_ppl")] = {after->basePpl, after->basePplStderr};
         metrics[QStringLiteral("top1_agreement")] = {after->top1Agreement, after->top1Stderr};
     }
-    (void)recorder->finish({metrics, {}, after ? after->tokens : 0, update});
+    outcome.evalTokens = after ? after->tokens : 0;
+    (void)recorder->finish(outcome);
     json.insert(QStringLiteral("run_id"), qint64(recorder->id()));
     if (!studentBlocks.isEmpty())
         json.insert(QStringLiteral("student_blocks"), studentBlocks);
