@@ -3,13 +3,16 @@
 // writing nothing, the nearest exact types writing a file on the JobRunner's thread.
 #include "testassets.h"
 
+#include "fingerprint.h"
 #include "jobrunner.h"
 #include "model.h"
 #include "modelexporter.h"
+#include "store/runstore.h"
 
 #include <QAbstractButton>
 #include <QApplication>
 #include <QFileInfo>
+#include <QJsonArray>
 #include <QMainWindow>
 #include <QMessageBox>
 #include <QSignalSpy>
@@ -45,7 +48,7 @@ private slots:
         QTemporaryDir dir;
         const QString out = dir.filePath(QStringLiteral("m.gguf"));
         QSignalSpy finished(&exporter, &ModelExporter::finished);
-        exporter.exportModel(demoModel(), int4Plan(), nullptr, out);
+        exporter.exportModel(demoModel(), int4Plan(), QStringLiteral("int4"), nullptr, out);
         QMessageBox* box = exporter.fallbackBox();
         QVERIFY(box);
         // stories260K's five ffn_down matrices have rows of 172: listed one by one.
@@ -63,8 +66,10 @@ private slots:
         ModelExporter exporter(&jobs, &window);
         QTemporaryDir dir;
         const QString out = dir.filePath(QStringLiteral("m.gguf"));
+        const QString db = dir.filePath(QStringLiteral("runs.sqlite"));
         QSignalSpy finished(&exporter, &ModelExporter::finished);
-        exporter.exportModel(demoModel(), int4Plan(), nullptr, out);
+        exporter.exportModel(demoModel(), int4Plan(), QStringLiteral("int4"), nullptr, out,
+                             RunRecording(db, nullptr));
         QVERIFY(exporter.fallbackBox());
         exporter.fallbackBox()
             ->findChild<QAbstractButton*>(QStringLiteral("useNearestButton"))
@@ -77,6 +82,23 @@ private slots:
                  int(cwb::StoredType::Q4_0));
         QCOMPARE(int((*exported)->find(QStringLiteral("blk.0.ffn_down.weight"))->type),
                  int(cwb::StoredType::F32));
+
+        // Recorded as `cwb quantize` records it: a later run on the file finds it as its parent.
+        auto store = cwb::RunStore::open(db);
+        QVERIFY(store.ok());
+        auto producer = (*store)->runProducing(cwb::modelFingerprint(**exported));
+        QVERIFY(producer.ok() && producer->has_value());
+        auto run = (*store)->get(**producer);
+        QVERIFY(run.ok());
+        QCOMPARE(run->kind, QStringLiteral("quantize"));
+        QCOMPARE(run->name, QStringLiteral("int4"));
+        QCOMPARE(int(run->status), int(cwb::RunStatus::Finished));
+        QCOMPARE(run->settings.value(QStringLiteral("fallback")).toString(),
+                 QStringLiteral("nearest"));
+        QCOMPARE(run->settings.value(QStringLiteral("fallbacks")).toArray().size(), 5);
+        QCOMPARE(run->metrics.at(QStringLiteral("size_bytes")).value,
+                 double(QFileInfo(out).size()));
+        QVERIFY(run->command.startsWith(QStringLiteral("cwb quantize ")));
     }
 
     // A failure reaches the user as a dialog, and no file appears.
@@ -89,12 +111,22 @@ private slots:
         QSignalSpy finished(&exporter, &ModelExporter::finished);
         auto fp16 = cwb::parsePlan(R"({"default": "fp16"})");
         QVERIFY(fp16.ok());
-        exporter.exportModel(demoModel(), *fp16, nullptr, out); // nothing to fall back: starts
+        const QString db = dir.filePath(QStringLiteral("runs.sqlite"));
+        // Nothing to fall back: starts at once.
+        exporter.exportModel(demoModel(), *fp16, QStringLiteral("fp16"), nullptr, out,
+                             RunRecording(db, nullptr));
         QVERIFY(!exporter.fallbackBox());
         QVERIFY(finished.wait(60000));
         QCOMPARE(finished.at(0).at(0).toBool(), false);
         QVERIFY(window.findChild<QMessageBox*>());
         QVERIFY(!QFileInfo::exists(out));
+        // The run is kept, as failed, with the reason.
+        auto store = cwb::RunStore::open(db);
+        QVERIFY(store.ok());
+        auto runs = (*store)->list({});
+        QVERIFY(runs.ok());
+        QCOMPARE(runs->size(), std::size_t(1));
+        QCOMPARE(int(runs->front().status), int(cwb::RunStatus::Failed));
     }
 };
 

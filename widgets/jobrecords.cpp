@@ -2,6 +2,7 @@
 #include "jobrecords.h"
 
 #include "engine.h"
+#include "exportrecord.h"
 #include "runrecorder.h"
 #include "searchrecord.h"
 #include "textfile.h"
@@ -252,6 +253,18 @@ cwb::RunRecord benchmarkRecord(const cwb::Model& model, const cwb::Plan& plan,
                                   {QStringLiteral("gen_tokens"), options.generatedTokens},
                                   {QStringLiteral("synthetic"), false}};
     return record;
+}
+
+cwb::RunRecord exportRecord(const cwb::Model& model, const cwb::Plan& plan, const QString& planName,
+                            const QString& path, const cwb::CalibrationStats* stats) {
+    QStringList args{
+        QStringLiteral("cwb"),     QStringLiteral("quantize"),   shellWord(absolute(model.path)),
+        QStringLiteral("--plan"),  QStringLiteral("PLAN.json"),  QStringLiteral("--out"),
+        shellWord(absolute(path)), QStringLiteral("--fallback"), QStringLiteral("nearest")};
+    if (stats)
+        args << statsArguments(*stats);
+    return cwb::quantizeRecord(model, plan, planName, path, cwb::ExportFallback::Nearest, stats,
+                               cwb::defaultThreadCount(), args.join(QLatin1Char(' ')));
 }
 
 cwb::RunOutcome benchmarkOutcome(const cwb::Model& model, const cwb::ResolvedPlan& plan,

@@ -48,6 +48,10 @@ cwb::RunRecord searchRecord(const cwb::Model& model, const QString& textPath,
 // A benchmark of `plan` (named `planName`) with `options`, as `cwb bench --plan` records it.
 cwb::RunRecord benchmarkRecord(const cwb::Model& model, const cwb::Plan& plan,
                                const QString& planName, const cwb::BenchOptions& options);
+// File ▸ Export Model's file (the nearest exact types where a precision has no GGUF type), as
+// `cwb quantize … --fallback nearest` records it; the outcome is cwb::quantizeOutcome().
+cwb::RunRecord exportRecord(const cwb::Model& model, const cwb::Plan& plan, const QString& planName,
+                            const QString& path, const cwb::CalibrationStats* stats);
 // Without the bandwidth and matmul figures when they were not measured: a zero is no measurement.
 cwb::RunOutcome benchmarkOutcome(const cwb::Model& model, const cwb::ResolvedPlan& plan,
                                  const cwb::BenchResult& result, const cwb::SizeSummary& size,

@@ -441,7 +441,8 @@ void MainWindow::exportModel() {
     auto* exporter = findChild<ModelExporter*>();
     if (!exporter)
         exporter = new ModelExporter(m_jobs, this);
-    exporter->exportModel(m_model, m_plan->plan(), m_calibration->statistics(), path);
+    exporter->exportModel(m_model, m_plan->plan(), m_plan->name(), m_calibration->statistics(),
+                          path, m_runs ? m_runs->recording() : RunRecording());
 }
 
 QString MainWindow::planFolder() const {

@@ -4,7 +4,10 @@
 #include "errordialog.h"
 #include "jobrunner.h"
 
+#include "exportrecord.h"
+#include "jobrecords.h"
 #include "modelsummary.h"
+#include "runrecorder.h"
 
 #include <QFileInfo>
 #include <QMainWindow>
@@ -25,13 +28,15 @@ ModelExporter::ModelExporter(JobRunner* jobs, QMainWindow* window)
 }
 
 void ModelExporter::exportModel(std::shared_ptr<const cwb::Model> model, const cwb::Plan& plan,
+                                const QString& planName,
                                 std::shared_ptr<const cwb::CalibrationStats> stats,
-                                const QString& path) {
+                                const QString& path, const RunRecording& recording) {
     if (!model || path.isEmpty())
         return;
+    const Request request{model, plan, planName, std::move(stats), path, recording};
     const cwb::ExportLayout layout = cwb::planExport(*model, cwb::resolvePlan(plan, *model));
     if (layout.fallbacks.empty()) {
-        start(model, plan, stats, path);
+        start(request);
         return;
     }
     QStringList lines;
@@ -53,25 +58,41 @@ void ModelExporter::exportModel(std::shared_ptr<const cwb::Model> model, const c
     m_box->setDefaultButton(nearest);
     m_box->setAttribute(Qt::WA_DeleteOnClose);
     connect(m_box, &QMessageBox::buttonClicked, this,
-            [this, nearest, model, plan, stats, path](QAbstractButton* button) {
+            [this, nearest, request](QAbstractButton* button) {
                 if (button == nearest)
-                    start(model, plan, stats, path);
+                    start(request);
                 else
                     emit finished(false, tr("Export cancelled"));
             });
     m_box->open();
 }
 
-void ModelExporter::start(std::shared_ptr<const cwb::Model> model, const cwb::Plan& plan,
-                          std::shared_ptr<const cwb::CalibrationStats> stats, const QString& path) {
-    m_job = m_jobs->start(this, [this, model, plan, stats, path](const cwb::Progress& progress) {
+void ModelExporter::start(const Request& request) {
+    m_job = m_jobs->start(this, [this, request](const cwb::Progress& progress) {
+        const cwb::Model& model = *request.model;
+        const cwb::CalibrationStats* stats = request.stats.get();
+        cwb::RunRecord record =
+            exportRecord(model, request.plan, request.planName, request.path, stats);
+        const QString source = record.model ? record.model->sha256 : QString();
+        auto recorded = RecordedRun::begin(request.recording, std::move(record));
         cwb::ExportOptions options;
         options.fallback = cwb::ExportFallback::Nearest; // the user saw the list and chose
-        options.stats = stats.get();
-        auto result = cwb::exportGguf(*model, plan, path, options, progress);
+        options.stats = stats;
+        options.provenance.runId = recorded ? recorded->id() : -1;
+        options.provenance.sourceSha256 = source;
+        auto result = cwb::exportGguf(model, request.plan, request.path, options, progress);
+        if (recorded) {
+            auto output = result ? cwb::modelOutputJson(request.path)
+                                 : cwb::Result<QJsonObject>(result.error());
+            if (output)
+                recorded->finish(cwb::quantizeOutcome(model, cwb::resolvePlan(request.plan, model),
+                                                      *result, *output, stats));
+            else
+                recorded->fail(output.error());
+        }
         return JobRunner::Delivery([this, result] { deliver(result); });
     });
-    m_window->statusBar()->showMessage(tr("Exporting %1…").arg(QFileInfo(path).fileName()));
+    m_window->statusBar()->showMessage(tr("Exporting %1…").arg(QFileInfo(request.path).fileName()));
 }
 
 void ModelExporter::deliver(const cwb::Result<cwb::ExportResult>& result) {

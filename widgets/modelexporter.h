@@ -2,6 +2,7 @@
 #pragma once
 
 #include "ggufexport.h"
+#include "runrecording.h"
 
 #include <QObject>
 #include <QPointer>
@@ -13,8 +14,9 @@ class QMainWindow;
 class QMessageBox;
 
 // File ▸ Export Model…: the plan as edited, applied with the calibration statistics, written as a
-// GGUF file on the JobRunner's worker. Tensors that no GGUF type holds in their precision are
-// listed first, and the user chooses the nearest exact types or cancels.
+// GGUF file on the JobRunner's worker and recorded as `cwb quantize` records it (so runs on the
+// written file find this one as their parent). Tensors that no GGUF type holds in their
+// precision are listed first, and the user chooses the nearest exact types or cancels.
 class ModelExporter : public QObject {
     Q_OBJECT
 public:
@@ -22,8 +24,10 @@ public:
 
     // Starts exporting to `path`, or, when some tensors need a fallback, shows them in a
     // window-modal box (fallbackBox()) and starts only if the user chooses the nearest types.
+    // The run is recorded in `recording` under `planName`.
     void exportModel(std::shared_ptr<const cwb::Model> model, const cwb::Plan& plan,
-                     std::shared_ptr<const cwb::CalibrationStats> stats, const QString& path);
+                     const QString& planName, std::shared_ptr<const cwb::CalibrationStats> stats,
+                     const QString& path, const RunRecording& recording = {});
 
     QMessageBox* fallbackBox() const { return m_box; }
     bool isRunning() const { return m_job != 0; }
@@ -33,8 +37,15 @@ signals:
     void finished(bool ok, const QString& message);
 
 private:
-    void start(std::shared_ptr<const cwb::Model> model, const cwb::Plan& plan,
-               std::shared_ptr<const cwb::CalibrationStats> stats, const QString& path);
+    struct Request {
+        std::shared_ptr<const cwb::Model> model;
+        cwb::Plan plan;
+        QString planName;
+        std::shared_ptr<const cwb::CalibrationStats> stats;
+        QString path;
+        RunRecording recording;
+    };
+    void start(const Request& request);
     void deliver(const cwb::Result<cwb::ExportResult>& result);
 
     JobRunner* m_jobs;

@@ -7,6 +7,7 @@
 
 #include "calibration.h"
 #include "engine.h"
+#include "exportrecord.h"
 #include "ggufexport.h"
 #include "model.h"
 #include "modelsummary.h"
@@ -20,44 +21,6 @@
 namespace cwb::cli {
 
 namespace {
-
-QJsonArray fallbacksJson(const std::vector<ExportFallbackItem>& fallbacks) {
-    QJsonArray out;
-    for (const ExportFallbackItem& f : fallbacks)
-        out.append(QJsonObject{
-            {QStringLiteral("tensor"), f.tensor},
-            {QStringLiteral("precision"), QLatin1String(precisionInfo(f.precision).name)},
-            {QStringLiteral("reason"), f.reason},
-            {QStringLiteral("nearest"), QLatin1String(traitsOf(f.nearest).name)},
-            {QStringLiteral("note"), f.note}});
-    return out;
-}
-
-// Bits per weight of the matrices as written, overhead included.
-double bitsPerWeight(const Model& model, const ExportLayout& layout) {
-    std::uint64_t bytes = 0;
-    std::int64_t parameters = 0;
-    for (std::size_t i = 0; i < model.tensors.size(); ++i)
-        if (model.tensors[i].isMatrix()) {
-            bytes += layout.tensors[i].bytes;
-            parameters += model.tensors[i].elements();
-        }
-    return parameters ? 8.0 * double(bytes) / double(parameters) : 0.0;
-}
-
-std::vector<TensorResult> tensorResults(const ExportLayout& layout, const ResolvedPlan& plan) {
-    std::vector<TensorResult> out;
-    for (const ExportedTensor& t : layout.tensors) {
-        TensorResult r;
-        r.tensor = t.name;
-        r.precision = QLatin1String(precisionInfo(t.precision).name);
-        const TensorChoice* c = plan.find(t.name);
-        r.method = methodName(c ? c->method : QuantMethod::Rtn);
-        r.bytes = t.bytes;
-        out.push_back(r);
-    }
-    return out;
-}
 
 int runQuantize(const Arguments& a) {
     if (!a.has(QStringLiteral("plan")))
@@ -87,19 +50,9 @@ int runQuantize(const Arguments& a) {
         return failRun(recorder, plan.error());
     const ResolvedPlan resolved = resolvePlan(*plan, **model);
 
-    RunRecord record = newRunRecord(QStringLiteral("quantize"), model->get(), invokedCommand());
-    record.name = plan->name.isEmpty()
-                      ? QFileInfo(a.value(QStringLiteral("plan"))).completeBaseName()
-                      : plan->name;
-    record.plan = plan->toJson();
-    record.threads = threads > 0 ? threads : defaultThreadCount();
-    record.settings = QJsonObject{{QStringLiteral("out"), QFileInfo(out).absoluteFilePath()},
-                                  {QStringLiteral("fallback"), fallbackName(*fallback)}};
-
     auto parent = parentRun(a, **store);
     if (!parent)
         return failRun(recorder, parent.error());
-    record.parentId = *parent;
 
     // Told before anything is computed or written, tensor by tensor.
     const ExportLayout layout = planExport(**model, resolved);
@@ -114,8 +67,13 @@ int runQuantize(const Arguments& a) {
         stats = statisticsFrom(a, **model, progress);
     if (!stats)
         return failRun(recorder, stats.error());
-    if (*stats)
-        record.calibText = {(*stats)->textPath, (*stats)->textSha256, (*stats)->tokens};
+    const CalibrationStats* usedStats = *stats ? &**stats : nullptr;
+    RunRecord record = quantizeRecord(
+        **model, *plan,
+        plan->name.isEmpty() ? QFileInfo(a.value(QStringLiteral("plan"))).completeBaseName()
+                             : plan->name,
+        out, *fallback, usedStats, threads > 0 ? threads : defaultThreadCount(), invokedCommand());
+    record.parentId = *parent;
     auto started = RunRecorder::start(**store, record);
     if (!started)
         return failRun(recorder, started.error());
@@ -123,26 +81,19 @@ int runQuantize(const Arguments& a) {
 
     ExportOptions options;
     options.fallback = *fallback;
-    options.stats = *stats ? &**stats : nullptr;
+    options.stats = usedStats;
     options.provenance.runId = recorder->id();
     options.provenance.sourceSha256 = record.model ? record.model->sha256 : QString();
     auto result = exportGguf(**model, *plan, out, options, progress);
     finishProgressLine();
     if (!result)
         return failRun(recorder, result.error());
-    const double bpw = bitsPerWeight(**model, result->layout);
     auto output = modelOutputJson(out);
     if (!output)
         return failRun(recorder, output.error());
-    QJsonObject settingsUpdate = *output;
-    if (*stats)
-        settingsUpdate.insert(QStringLiteral("calibration"), (*stats)->provenance());
-    settingsUpdate.insert(QStringLiteral("fallbacks"), fallbacksJson(result->layout.fallbacks));
-    (void)recorder->finish({{{QStringLiteral("size_bytes"), {double(result->fileBytes), {}}},
-                             {QStringLiteral("bpw"), {bpw, {}}}},
-                            tensorResults(result->layout, resolved),
-                            0,
-                            settingsUpdate});
+    const RunOutcome outcome = quantizeOutcome(**model, resolved, *result, *output, usedStats);
+    const double bpw = outcome.metrics.at(QStringLiteral("bpw")).value;
+    (void)recorder->finish(outcome);
     for (const QString& w : result->warnings)
         printWarning(w);
 
