@@ -292,6 +292,36 @@ private slots:
         QCOMPARE(integrity(db), QStringLiteral("ok"));
     }
 
+    // Two commands started at once on a database that does not exist yet (two `cwb distill`
+    // runs side by side, a fresh machine): both create and migrate it, and neither may fail
+    // because the other did it first.
+    void twoOpenersCreateTheSameNewDatabase() {
+        constexpr int kTries = 12, kOpeners = 3;
+        for (int attempt = 0; attempt < kTries; ++attempt) {
+            const QString db = path(QStringLiteral("new-%1.sqlite").arg(attempt));
+            std::atomic<int> ready{0};
+            QString failures[kOpeners]; // each written by its own thread, read after join
+            std::vector<std::thread> openers;
+            for (int i = 0; i < kOpeners; ++i)
+                openers.emplace_back([&, i] {
+                    ready.fetch_add(1);
+                    while (ready.load() < kOpeners) {
+                    }
+                    auto store = RunStore::open(db);
+                    if (!store)
+                        failures[i] = store.error().message;
+                });
+            for (std::thread& t : openers)
+                t.join();
+            for (const QString& f : failures)
+                QVERIFY2(f.isEmpty(), qPrintable(f));
+            auto store = RunStore::open(db);
+            QVERIFY(store);
+            QCOMPARE((*store)->schemaVersion(), RunStore::kSchemaVersion);
+            QCOMPARE(integrity(db), QStringLiteral("ok"));
+        }
+    }
+
     // As the window does: a job records runs on the worker through its own connection while the
     // GUI thread lists them through another (one RunStore per thread). Built with ThreadSanitizer
     // (CWB_TSAN) this shows that nothing is shared between the two but the file.

@@ -7,6 +7,7 @@
 #include <QFile>
 #include <QFileInfo>
 #include <QJsonDocument>
+#include <QLockFile>
 #include <QStandardPaths>
 #include <QSysInfo>
 
@@ -151,7 +152,21 @@ Result<std::unique_ptr<RunStore>> RunStore::open(const QString& path) {
                 .arg(kSchemaVersion);
         return store;
     }
-    if (exists && *version == 0) {
+    // Setting a file up is done by one opener at a time: two commands started together on a
+    // new database would otherwise both see it empty and both create its tables. The version is
+    // read again under the lock, where what it says is no longer changing.
+    QLockFile setupLock(path + QStringLiteral(".setup-lock"));
+    if (*version < kSchemaVersion) {
+        setupLock.setStaleLockTime(0); // a crashed opener's lock is taken over (by its PID)
+        if (!setupLock.tryLock(30000))
+            return Error{
+                QStringLiteral("%1: another process has been setting it up for 30 s").arg(path)};
+        version = userVersion(**db);
+        if (!version)
+            return Error{
+                QStringLiteral("%1 is not a run database: %2").arg(path, version.error().message)};
+    }
+    if (*version == 0) {
         // An empty SQLite file is ours to set up; one with tables of its own is not.
         auto tables =
             Statement::prepare(**db, QStringLiteral("SELECT count(*) FROM sqlite_master"));
