@@ -77,9 +77,11 @@ TensorView::TensorView(QWidget* parent)
     m_table->setContextMenuPolicy(Qt::CustomContextMenu);
     connect(m_table, &QWidget::customContextMenuRequested, this, &TensorView::showContextMenu);
     auto* header = m_table->horizontalHeader();
-    header->setSectionResizeMode(TensorTableModel::Name, QHeaderView::Stretch);
-    for (int c = TensorTableModel::Shape; c < TensorTableModel::ColumnCount; ++c)
+    // Names are what rows are told apart by: shown whole (a narrow pane scrolls sideways), the
+    // last column taking what room is left.
+    for (int c = TensorTableModel::Name; c < TensorTableModel::ColumnCount; ++c)
         header->setSectionResizeMode(c, QHeaderView::ResizeToContents);
+    header->setStretchLastSection(true);
     // Room for the widest name and the editor's arrow, whatever the rows hold now.
     header->setSectionResizeMode(TensorTableModel::Precision, QHeaderView::Fixed);
     header->resizeSection(
