@@ -86,6 +86,21 @@ QString formatBudgetValue(const Budget& b, double value) {
     return {};
 }
 
+// The joint model's prediction for the plan compressing `chosen` (the others stay fp32); nullopt
+// when the table has no sample for all of them.
+std::optional<double> jointKld(const SensitivityResult& s,
+                               const std::vector<const PrecisionLoss*>& chosen) {
+    if (s.sample.empty())
+        return std::nullopt;
+    std::vector<std::span<const std::uint16_t>> shifts;
+    for (const PrecisionLoss* l : chosen) {
+        if (l->logitShift.size() != s.sample.shiftSize())
+            return std::nullopt;
+        shifts.emplace_back(l->logitShift);
+    }
+    return s.sample.predictKld(shifts);
+}
+
 } // namespace
 
 std::optional<KnapsackSolution> solveKnapsack(const std::vector<KnapsackItem>& items,
@@ -295,20 +310,26 @@ Result<SearchResult> searchPlan(const Model& model, const SensitivityResult& s,
                                     "bytes; raise the budget slightly")
                          .arg(budget.describe())
                          .arg(unit)};
-    if (o.maxKld && solution->loss > *o.maxKld)
+    std::vector<const PrecisionLoss*> chosen;
+    for (std::size_t i = 0; i < candidates.size(); ++i)
+        if (const auto j = std::size_t(solution->choices[i]); j > 0)
+            chosen.push_back(&candidates[i].sensitivity->losses[j - 1]);
+    const double predicted = jointKld(s, chosen).value_or(solution->loss);
+    if (o.maxKld && predicted > *o.maxKld)
         return Error{
             QStringLiteral("no plan within %1 reaches a mean KLD of %2: the best predicted "
                            "is %3; raise the budget or the limit")
                 .arg(budget.describe())
                 .arg(*o.maxKld, 0, 'g', 4)
-                .arg(solution->loss, 0, 'g', 4)};
+                .arg(predicted, 0, 'g', 4)};
 
     SearchResult r;
     r.budget = budget;
     r.byteLimit = *limit;
     r.gridBytes = exact ? 1 : unit;
     r.slackBytes = exact ? 0 : (std::uint64_t(candidates.size()) + 1) * unit;
-    r.predictedKld = solution->loss;
+    r.predictedKld = predicted;
+    r.predictedKldAdditive = solution->loss;
     r.boundStatement =
         exact ? QStringLiteral("exact: no plan within the budget has a lower predicted loss "
                                "(dynamic programme over sizes in units of %1 bytes, a divisor of "

@@ -50,7 +50,7 @@ struct Budget {
 
 struct SearchOptions {
     Budget budget;
-    std::optional<double> maxKld; // the predicted mean KLD must not exceed it
+    std::optional<double> maxKld; // the predicted (joint) mean KLD must not exceed it
     int gridSteps = 1 << 16;      // size units the budget is resolved into (exact when finer)
     QString planName;             // empty: named after the budget
 };
@@ -67,8 +67,13 @@ struct TensorDecision {
 struct SearchResult {
     Plan plan;
     std::vector<TensorDecision> tensors; // the quantizable tensors, in the model's order
-    // The additive model: the plan's mean KLD predicted as the sum of its tensors' losses alone.
+    // The plan's mean KLD as the joint loss model predicts it (LogitSample: the tensors' shifts
+    // of the sampled log-probs added, the KLD computed from their sum); the additive prediction
+    // when the table has no sample (one made by hand).
     double predictedKld = 0;
+    // The additive model the solver minimises: the sum of the tensors' losses alone. It
+    // under-predicts where many tensors lose much at once (int2_g16 on many of them).
+    double predictedKldAdditive = 0;
     SizeSummary size;
     Budget budget;
     std::uint64_t byteLimit = 0; // the budget as bytes of the quantizable matrices
@@ -80,9 +85,11 @@ struct SearchResult {
     QString boundStatement;                      // the line above in words
 };
 
-// The plan with the least predicted KLD within the budget, from per-tensor losses. Each tensor
-// gets one of the measured precisions or fp32 (loss 0), with the measurement's method. A budget
-// no plan reaches, or a maximum KLD no plan within it meets, is an error that says how far off.
+// The plan with the least additive loss within the budget, from per-tensor losses, solved exactly
+// as a knapsack; its KLD is then predicted with the joint model (SearchResult::predictedKld).
+// Each tensor gets one of the measured precisions or fp32 (loss 0), with the measurement's method.
+// A budget no plan reaches, or a maximum KLD (on the joint prediction) the plan exceeds, is an
+// error that says how far off.
 Result<SearchResult> searchPlan(const Model& model, const SensitivityResult& sensitivity,
                                 const SearchOptions& options);
 

@@ -18,9 +18,11 @@
 #include <QJsonDocument>
 #include <QRegularExpression>
 #include <QSaveFile>
+#include <QtEndian>
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <ctime>
 #include <set>
 
@@ -48,7 +50,8 @@ double cpuSeconds() {
 
 QString cacheKey(const QString& baseline, const SensitivityOptions& o,
                  const std::vector<PrecisionId>& precisions) {
-    QStringList parts{QStringLiteral("cwb-sensitivity-v1"), baseline};
+    QStringList parts{QStringLiteral("cwb-sensitivity-v2"), baseline,
+                      QString::number(o.samplePositions)};
     for (PrecisionId id : precisions)
         parts << QLatin1String(precisionInfo(id).name);
     parts << QString::fromUtf8(QJsonDocument(o.calibration).toJson(QJsonDocument::Compact));
@@ -140,26 +143,82 @@ Result<PrecisionId> precisionField(const QJsonValue& v) {
     return *id;
 }
 
+QString samplePath(const QString& jsonPath) {
+    QString path = jsonPath;
+    path.replace(QRegularExpression(QStringLiteral("\\.json$")), QStringLiteral(".logits"));
+    return path;
+}
+
+// The joint loss model's sample beside the cached JSON: the baseline's length (8 bytes), the
+// baseline, then every candidate's shifts in the table's order.
+QByteArray sampleBytes(const SensitivityResult& r) {
+    const QByteArray baseline = r.sample.baselineBytes();
+    const quint64 length = qToLittleEndian(quint64(baseline.size()));
+    QByteArray out(reinterpret_cast<const char*>(&length), sizeof length);
+    out += baseline;
+    for (const TensorSensitivity& t : r.tensors)
+        for (const PrecisionLoss& l : t.losses)
+            out.append(reinterpret_cast<const char*>(l.logitShift.data()),
+                       qsizetype(l.logitShift.size() * sizeof(std::uint16_t)));
+    return out;
+}
+
+bool readSample(const QByteArray& bytes, SensitivityResult& r) {
+    quint64 length = 0;
+    if (bytes.size() < qsizetype(sizeof length))
+        return false;
+    std::memcpy(&length, bytes.constData(), sizeof length);
+    length = qFromLittleEndian(length);
+    if (length > quint64(bytes.size()) - sizeof length)
+        return false;
+    auto sample = LogitSample::fromBaselineBytes(bytes.mid(sizeof length, qsizetype(length)));
+    if (!sample)
+        return false;
+    r.sample = std::move(sample.value());
+    const std::size_t n = r.sample.shiftSize();
+    std::size_t candidates = 0;
+    for (const TensorSensitivity& t : r.tensors)
+        candidates += t.losses.size();
+    const auto offset = qsizetype(sizeof length + length);
+    if (quint64(bytes.size() - offset) != candidates * n * sizeof(std::uint16_t))
+        return false;
+    const char* at = bytes.constData() + offset;
+    for (TensorSensitivity& t : r.tensors)
+        for (PrecisionLoss& l : t.losses) {
+            l.logitShift.resize(n);
+            std::memcpy(l.logitShift.data(), at, n * sizeof(std::uint16_t));
+            at += n * sizeof(std::uint16_t);
+        }
+    return true;
+}
+
 std::optional<SensitivityResult> readCached(const QString& path) {
-    QFile f(path);
-    if (!f.open(QIODevice::ReadOnly))
+    QFile f(path), logits(samplePath(path));
+    if (!f.open(QIODevice::ReadOnly) || !logits.open(QIODevice::ReadOnly))
         return std::nullopt;
     const QJsonDocument doc = QJsonDocument::fromJson(f.readAll());
     if (!doc.isObject())
         return std::nullopt;
     auto r = SensitivityResult::fromJson(doc.object());
-    if (!r)
+    if (!r || !readSample(logits.readAll(), *r))
         return std::nullopt;
     return std::move(r.value());
 }
 
+// A cache: failing to keep it costs a remeasurement, nothing else.
 void writeCached(const QString& path, const SensitivityResult& r) {
     QDir().mkpath(QFileInfo(path).path());
+    QSaveFile logits(samplePath(path));
+    if (!logits.open(QIODevice::WriteOnly))
+        return;
+    logits.write(sampleBytes(r));
+    if (!logits.commit())
+        return;
     QSaveFile f(path);
     if (!f.open(QIODevice::WriteOnly))
         return;
     f.write(QJsonDocument(r.toJson()).toJson(QJsonDocument::Compact));
-    f.commit(); // a cache: failing to keep it costs a remeasurement, nothing else
+    f.commit();
 }
 
 } // namespace
@@ -393,6 +452,10 @@ Result<SensitivityResult> measureSensitivity(const Model& model, const QByteArra
                                               "(KLD up to %1)")
                                    .arg(same.result().kldMax);
     }
+    const std::vector<std::int64_t> sampled =
+        LogitSample::sampleRows(evalPlan->scoredTokens, options.samplePositions);
+    for (std::int64_t row : sampled)
+        result.sample.addBaseline(baseline->row(row));
     result.cost.fullPassSeconds = seconds(pass);
     result.cost.fullPassCpuSeconds = cpuSeconds() - passCpu;
     result.cost.residualBytes = residuals.bytes();
@@ -448,7 +511,10 @@ Result<SensitivityResult> measureSensitivity(const Model& model, const QByteArra
                 return swapped.error();
             }
             DistributionComparer comparer;
+            std::vector<std::uint16_t> shift;
+            shift.reserve(result.sample.shiftSize());
             std::int64_t row = 0;
+            std::size_t nextSampled = 0;
             for (std::size_t i = 0; i < evalPlan->sequences.size(); ++i) {
                 const EvalSequence& s = evalPlan->sequences[i];
                 const int m = int(s.tokens.size());
@@ -459,17 +525,20 @@ Result<SensitivityResult> measureSensitivity(const Model& model, const QByteArra
                                                      m, s.scoreFrom, logits);
                 if (!run)
                     return run.error();
-                for (int p = s.scoreFrom; p < s.scoreTo; ++p)
-                    comparer.add(baseline->row(row++),
-                                 std::span<const float>(logits).subspan(
-                                     std::size_t(p - s.scoreFrom) * std::size_t(c.vocabSize),
-                                     std::size_t(c.vocabSize)),
-                                 s.tokens[std::size_t(p) + 1]);
+                for (int p = s.scoreFrom; p < s.scoreTo; ++p, ++row) {
+                    const auto rowLogits = std::span<const float>(logits).subspan(
+                        std::size_t(p - s.scoreFrom) * std::size_t(c.vocabSize),
+                        std::size_t(c.vocabSize));
+                    comparer.add(baseline->row(row), rowLogits, s.tokens[std::size_t(p) + 1]);
+                    if (nextSampled < sampled.size() && sampled[nextSampled] == row)
+                        result.sample.appendShift(int(nextSampled++), rowLogits, shift);
+                }
             }
             const ComparisonMetrics metrics = comparer.result();
             ts.losses.push_back(
                 {id, metrics.kldMean, metrics.kldStderr, metrics.top1Agreement,
-                 packedRowBytes(id, tensor->rowLength()) * std::uint64_t(tensor->rows())});
+                 packedRowBytes(id, tensor->rowLength()) * std::uint64_t(tensor->rows()),
+                 std::move(shift)});
             result.cost.stagePasses +=
                 double(c.layers + 1 - std::max(ts.stage, 0)) / double(c.layers + 1);
             ++done;

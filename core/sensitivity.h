@@ -3,6 +3,7 @@
 
 #include "activationstats.h"
 #include "evaluation.h"
+#include "logitsample.h"
 #include "model.h"
 #include "plan.h"
 #include "precision.h"
@@ -30,6 +31,8 @@ struct SensitivityOptions {
     QStringList tensors;                     // empty: every quantizable tensor
     QString cacheDir;                        // empty: cacheDirectory()
     bool reuseCached = true; // a result already measured with the same inputs is read back
+    // Scored positions whose log-probs are kept for the joint loss model (LogitSample).
+    int samplePositions = LogitSample::kDefaultPositions;
 };
 
 // What compressing one tensor alone to one precision costs.
@@ -39,6 +42,8 @@ struct PrecisionLoss {
     double kldStderr = 0;
     double top1Agreement = 1;
     std::uint64_t bytes = 0; // the tensor packed in this precision
+    // How it shifts the log-probs of SensitivityResult::sample (f16, LogitSample's layout).
+    std::vector<std::uint16_t> logitShift = {};
 };
 
 struct TensorSensitivity {
@@ -86,6 +91,9 @@ struct SensitivityResult {
     int threads = 0;
     SensitivityCost cost;
     QStringList warnings;
+    // The joint loss model's sample. Kept with the cached result (a binary file beside its JSON),
+    // not in toJson(): a run's JSON stays small.
+    LogitSample sample;
 
     const TensorSensitivity* find(const QString& name) const;
     // Median over tensors of the loss at `id`: what "sensitive" is measured against.

@@ -83,6 +83,7 @@ QJsonObject searchJson(const Evaluated& e, bool withTensors) {
     QJsonObject o{
         {QStringLiteral("budget"), budgetJson(s.budget)},
         {QStringLiteral("kld_predicted"), s.predictedKld},
+        {QStringLiteral("kld_predicted_additive"), s.predictedKldAdditive},
         {QStringLiteral("kld_mean"), e.measured.metrics.kldMean},
         {QStringLiteral("kld_stderr"), e.measured.metrics.kldStderr},
         {QStringLiteral("kld_p99"), e.measured.metrics.kldP99},
@@ -248,8 +249,9 @@ int runSearch(const Arguments& a) {
                    .arg(t.name, -28)
                    .arg(QLatin1String(precisionInfo(t.precision).name), -14)
                    .arg(t.reason);
-    out += QStringLiteral("\nKLD        predicted %1 (sum of the tensors' own losses), measured %2 "
-                          "± %3 (predicted/measured %4)\nsolver     %5\n")
+    out += QStringLiteral("\nKLD        predicted %1 (the tensors' shifts of the sampled logits "
+                          "added; the sum of their own losses, which the solver minimises, is "
+                          "%6), measured %2 ± %3 (predicted/measured %4)\nsolver     %5\n")
                .arg(s.predictedKld, 0, 'e', 3)
                .arg(main->measured.metrics.kldMean, 0, 'e', 3)
                .arg(main->measured.metrics.kldStderr, 0, 'e', 1)
@@ -257,7 +259,8 @@ int runSearch(const Arguments& a) {
                         ? s.predictedKld / main->measured.metrics.kldMean
                         : 0.0,
                     0, 'f', 2)
-               .arg(s.boundStatement);
+               .arg(s.boundStatement)
+               .arg(s.predictedKldAdditive, 0, 'e', 3);
     if (s.dollarsPer1000Queries)
         out += QStringLiteral("cost       $%1 per 1,000 queries on %2\n")
                    .arg(*s.dollarsPer1000Queries, 0, 'g', 4)
@@ -314,8 +317,9 @@ Command searchCommand() {
         QStringLiteral("MODEL --text FILE --budget-bpw X | --budget-bytes N | --budget-cost USD "
                        "--hardware NAME [--max-kld K] [--out PLAN.json] [--sweep A:B:STEP] "
                        "[options]"),
-        QStringLiteral("Find the per-tensor precisions with the least predicted KLD within a "
-                       "budget, from each tensor's sensitivity; evaluate the plan and record it."),
+        QStringLiteral("Find the per-tensor precisions with the least summed KLD of the tensors "
+                       "alone within a budget, predict the plan's KLD from their logit shifts "
+                       "added; evaluate the plan and record it."),
         {QStringLiteral("MODEL")},
         options,
         runSearch,
