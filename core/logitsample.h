@@ -11,15 +11,16 @@
 
 namespace cwb {
 
-// The joint loss model of a plan, measured rather than assumed additive. On a sample of scored
-// positions spread evenly over the text, it keeps the FP32 log-probabilities and, for every
-// (tensor, precision) the sensitivity analysis measures, how compressing that tensor alone shifts
-// them. A plan's mean KLD is predicted as the exact mean KL(P_fp32 ‖ softmax(log P_fp32 + Σ
-// shifts)) over the sample: the shifts add in logit space, where errors of different tensors can
-// reinforce or cancel, and the KLD's own growth with the size of the shift is computed, not
-// linearised.
+// The logit sum, one side of the joint loss model (SensitivityResult::predictKld). On a sample of
+// scored positions spread evenly over the text, it keeps the FP32 log-probabilities and, for
+// every (tensor, precision) the sensitivity analysis measures, how compressing that tensor alone
+// shifts them. It predicts a plan's mean KLD as the exact mean KL(P_fp32 ‖ softmax(log P_fp32 +
+// Σ shifts)) over the sample: the shifts add in logit space, where errors of different tensors can
+// reinforce or cancel, and the KLD's growth with the size of the shift is computed, not
+// linearised. It assumes each tensor's shift survives the others unchanged, so it over-predicts
+// where many tensors are compressed hard (the network damps what many errors do together).
 //
-// To bound memory, each position keeps at most `maxTokens` tokens, the most probable under FP32,
+// To bound memory, each position keeps at most kMaxTokens tokens, the most probable under FP32,
 // and one bucket for the rest of the vocabulary (none when the whole vocabulary fits). A
 // candidate's shift of the bucket is log(Σ_rest p e^δ / Σ_rest p), and buckets' shifts add like
 // the tokens'. Shifts are stored as f16: positions × (kept tokens + 1) × 2 bytes per candidate.

@@ -86,21 +86,6 @@ QString formatBudgetValue(const Budget& b, double value) {
     return {};
 }
 
-// The joint model's prediction for the plan compressing `chosen` (the others stay fp32); nullopt
-// when the table has no sample for all of them.
-std::optional<double> jointKld(const SensitivityResult& s,
-                               const std::vector<const PrecisionLoss*>& chosen) {
-    if (s.sample.empty())
-        return std::nullopt;
-    std::vector<std::span<const std::uint16_t>> shifts;
-    for (const PrecisionLoss* l : chosen) {
-        if (l->logitShift.size() != s.sample.shiftSize())
-            return std::nullopt;
-        shifts.emplace_back(l->logitShift);
-    }
-    return s.sample.predictKld(shifts);
-}
-
 } // namespace
 
 std::optional<KnapsackSolution> solveKnapsack(const std::vector<KnapsackItem>& items,
@@ -314,7 +299,7 @@ Result<SearchResult> searchPlan(const Model& model, const SensitivityResult& s,
     for (std::size_t i = 0; i < candidates.size(); ++i)
         if (const auto j = std::size_t(solution->choices[i]); j > 0)
             chosen.push_back(&candidates[i].sensitivity->losses[j - 1]);
-    const double predicted = jointKld(s, chosen).value_or(solution->loss);
+    const double predicted = s.predictKld(chosen);
     if (o.maxKld && predicted > *o.maxKld)
         return Error{
             QStringLiteral("no plan within %1 reaches a mean KLD of %2: the best predicted "

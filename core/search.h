@@ -67,9 +67,7 @@ struct TensorDecision {
 struct SearchResult {
     Plan plan;
     std::vector<TensorDecision> tensors; // the quantizable tensors, in the model's order
-    // The plan's mean KLD as the joint loss model predicts it (LogitSample: the tensors' shifts
-    // of the sampled log-probs added, the KLD computed from their sum); the additive prediction
-    // when the table has no sample (one made by hand).
+    // The plan's mean KLD as the joint loss model predicts it (SensitivityResult::predictKld).
     double predictedKld = 0;
     // The additive model the solver minimises: the sum of the tensors' losses alone. It
     // under-predicts where many tensors lose much at once (int2_g16 on many of them).
@@ -86,7 +84,8 @@ struct SearchResult {
 };
 
 // The plan with the least additive loss within the budget, from per-tensor losses, solved exactly
-// as a knapsack; its KLD is then predicted with the joint model (SearchResult::predictedKld).
+// as a knapsack; its KLD is then predicted with the joint loss model (SearchResult::predictedKld,
+// SensitivityResult::predictKld). The solver stays additive: the joint model is not separable.
 // Each tensor gets one of the measured precisions or fp32 (loss 0), with the measurement's method.
 // A budget no plan reaches, or a maximum KLD (on the joint prediction) the plan exceeds, is an
 // error that says how far off.

@@ -24,6 +24,7 @@
 #include <cmath>
 #include <cstring>
 #include <ctime>
+#include <random>
 #include <set>
 
 namespace cwb {
@@ -50,7 +51,7 @@ double cpuSeconds() {
 
 QString cacheKey(const QString& baseline, const SensitivityOptions& o,
                  const std::vector<PrecisionId>& precisions) {
-    QStringList parts{QStringLiteral("cwb-sensitivity-v2"), baseline,
+    QStringList parts{QStringLiteral("cwb-sensitivity-v3"), baseline,
                       QString::number(o.samplePositions)};
     for (PrecisionId id : precisions)
         parts << QLatin1String(precisionInfo(id).name);
@@ -221,6 +222,96 @@ void writeCached(const QString& path, const SensitivityResult& r) {
     f.commit();
 }
 
+// Each tensor at the cheapest of its measured precisions with chance `share`, else at fp32 or
+// another measured precision, evenly; deterministic for a seed.
+std::vector<const PrecisionLoss*> randomChoice(const SensitivityResult& r, double share,
+                                               std::uint32_t seed) {
+    std::mt19937 rng(seed);
+    auto uniform = [&] { return double(rng()) / 4294967296.0; };
+    std::vector<const PrecisionLoss*> chosen;
+    for (const TensorSensitivity& t : r.tensors) {
+        if (t.losses.empty())
+            continue;
+        const auto cheapest = std::min_element(
+            t.losses.begin(), t.losses.end(),
+            [](const PrecisionLoss& a, const PrecisionLoss& b) { return a.bytes < b.bytes; });
+        if (uniform() < share) {
+            chosen.push_back(&*cheapest);
+            continue;
+        }
+        std::vector<const PrecisionLoss*> others{nullptr}; // fp32
+        for (const PrecisionLoss& l : t.losses)
+            if (&l != &*cheapest)
+                others.push_back(&l);
+        if (const PrecisionLoss* l =
+                others[std::min(std::size_t(uniform() * double(others.size())), others.size() - 1)])
+            chosen.push_back(l);
+    }
+    return chosen;
+}
+
+// Evaluates probe plans in full on the text and fits the joint model's weight on them.
+Result<void> measureProbes(const Model& model, const EvalPlan& evalPlan,
+                           const BaselineLogits& baseline, const QJsonObject& calibration,
+                           const CalibrationStats* stats, Engine& engine, SensitivityResult& result,
+                           const Progress& progress) {
+    const LlamaConfig& c = model.config;
+    KvCache cache(c, evalPlan.ctx);
+    std::vector<float> logits;
+    // A half and nine in ten of the tensors at the cheapest precision: where the additive and the
+    // logit sums part. Each costs one full evaluation (and quantizing every tensor it compresses).
+    const std::vector<double> shares{0.5, 0.9};
+    for (std::size_t k = 0; k < shares.size(); ++k) {
+        if (progress.cancelled())
+            return cancelledError();
+        progress(double(k) / double(shares.size()), QStringLiteral("probe plans"));
+        const std::vector<const PrecisionLoss*> chosen =
+            randomChoice(result, shares[k], std::uint32_t(7919 * (k + 1)));
+        Plan plan;
+        plan.defaultPrecision = PrecisionId::Fp32;
+        plan.calibration = calibration;
+        for (const TensorSensitivity& t : result.tensors)
+            for (const PrecisionLoss* l : chosen)
+                if (l >= t.losses.data() && l < t.losses.data() + t.losses.size())
+                    plan.rules.push_back(
+                        {QRegularExpression::escape(t.name), l->precision, std::nullopt, {}});
+        auto weights = WeightSet::fromPlan(model, resolvePlan(plan, model), WeightMode::Accuracy,
+                                           stats, Progress{{}, progress.cancel});
+        if (!weights)
+            return weights.error();
+        if (auto swapped = engine.setWeights(std::move(weights.value())); !swapped)
+            return swapped;
+        DistributionComparer comparer;
+        std::int64_t row = 0;
+        for (const EvalSequence& s : evalPlan.sequences) {
+            cache.clear();
+            if (auto run = engine.forward(cache, s.tokens, s.scoreFrom, logits); !run)
+                return run;
+            for (int p = s.scoreFrom; p < s.scoreTo; ++p)
+                comparer.add(baseline.row(row++),
+                             std::span<const float>(logits).subspan(std::size_t(p - s.scoreFrom) *
+                                                                        std::size_t(c.vocabSize),
+                                                                    std::size_t(c.vocabSize)),
+                             s.tokens[std::size_t(p) + 1]);
+        }
+        result.jointWeight = 1; // the logit model alone
+        result.probes.push_back({shares[k], comparer.result().kldMean,
+                                 SensitivityResult::additiveKld(chosen),
+                                 result.predictKld(chosen)});
+    }
+    // log m = log a + w (log l - log a), least squares over the probes.
+    double num = 0, den = 0;
+    for (const ProbePlan& p : result.probes) {
+        if (!(p.kldMeasured > 0) || !(p.kldAdditive > 0) || !(p.kldLogit > 0))
+            continue;
+        const double spread = std::log(p.kldLogit) - std::log(p.kldAdditive);
+        num += (std::log(p.kldMeasured) - std::log(p.kldAdditive)) * spread;
+        den += spread * spread;
+    }
+    result.jointWeight = den > 0 ? std::clamp(num / den, 0.0, 1.0) : 1.0;
+    return {};
+}
+
 } // namespace
 
 std::vector<PrecisionId> defaultSensitivityPrecisions() {
@@ -255,6 +346,12 @@ double SensitivityResult::medianLoss(PrecisionId id) const {
 }
 
 QJsonObject SensitivityResult::toJson() const {
+    QJsonArray probesJson;
+    for (const ProbePlan& p : probes)
+        probesJson.append(QJsonObject{{QStringLiteral("cheapest_share"), p.cheapestShare},
+                                      {QStringLiteral("kld_measured"), p.kldMeasured},
+                                      {QStringLiteral("kld_additive"), p.kldAdditive},
+                                      {QStringLiteral("kld_logit"), p.kldLogit}});
     QJsonArray names;
     for (PrecisionId id : precisions)
         names.append(QLatin1String(precisionInfo(id).name));
@@ -291,6 +388,8 @@ QJsonObject SensitivityResult::toJson() const {
                      {QStringLiteral("full_evaluations"), cost.fullEvaluations()},
                      {QStringLiteral("from_cache"), cost.fromCache}}},
         {QStringLiteral("warnings"), QJsonArray::fromStringList(warnings)},
+        {QStringLiteral("joint_weight"), jointWeight},
+        {QStringLiteral("probes"), probesJson},
     };
 }
 
@@ -341,7 +440,36 @@ Result<SensitivityResult> SensitivityResult::fromJson(const QJsonObject& json) {
     r.cost.fromCache = c.value(QStringLiteral("from_cache")).toBool();
     for (const QJsonValue& w : json.value(QStringLiteral("warnings")).toArray())
         r.warnings << w.toString();
+    r.jointWeight = json.value(QStringLiteral("joint_weight")).toDouble(1.0);
+    for (const QJsonValue& v : json.value(QStringLiteral("probes")).toArray()) {
+        const QJsonObject p = v.toObject();
+        r.probes.push_back({p.value(QStringLiteral("cheapest_share")).toDouble(),
+                            p.value(QStringLiteral("kld_measured")).toDouble(),
+                            p.value(QStringLiteral("kld_additive")).toDouble(),
+                            p.value(QStringLiteral("kld_logit")).toDouble()});
+    }
     return r;
+}
+
+double SensitivityResult::additiveKld(const std::vector<const PrecisionLoss*>& chosen) {
+    double sum = 0;
+    for (const PrecisionLoss* l : chosen)
+        sum += l->kldMean;
+    return sum;
+}
+
+double SensitivityResult::predictKld(const std::vector<const PrecisionLoss*>& chosen) const {
+    const double additive = additiveKld(chosen);
+    std::vector<std::span<const std::uint16_t>> shifts;
+    for (const PrecisionLoss* l : chosen) {
+        if (sample.empty() || l->logitShift.size() != sample.shiftSize())
+            return additive;
+        shifts.emplace_back(l->logitShift);
+    }
+    const double logit = sample.predictKld(shifts);
+    if (!(additive > 0) || !(logit > 0))
+        return additive;
+    return std::pow(additive, 1 - jointWeight) * std::pow(logit, jointWeight);
 }
 
 Plan singleTensorPlan(const QString& tensor, PrecisionId precision,
@@ -484,7 +612,7 @@ Result<SensitivityResult> measureSensitivity(const Model& model, const QByteArra
             if (progress.cancelled())
                 return cancelledError();
             progress(
-                0.05 + 0.95 * double(done) / double(total),
+                0.05 + 0.9 * double(done) / double(total),
                 QStringLiteral("%1 at %2").arg(ts.name, QLatin1String(precisionInfo(id).name)));
             QElapsedTimer quantize;
             quantize.start();
@@ -547,6 +675,11 @@ Result<SensitivityResult> measureSensitivity(const Model& model, const QByteArra
     result.cost.candidates = done;
     result.cost.candidateSeconds = seconds(candidates);
     result.cost.candidateCpuSeconds = cpuSeconds() - candidatesCpu;
+    if (engine)
+        if (auto r = measureProbes(model, *evalPlan, *baseline, options.calibration, options.stats,
+                                   *engine, result, progress.slice(0.95, 1.0));
+            !r)
+            return r.error();
     result.cost.seconds = seconds(wall);
     progress(1.0, QStringLiteral("done"));
     writeCached(cachedPath, result);

@@ -57,6 +57,15 @@ struct TensorSensitivity {
     const PrecisionLoss* at(PrecisionId id) const;
 };
 
+// A plan of random precisions, evaluated in full on the text: held-out evidence of how the
+// tensors' losses combine, on which the joint model's weight is fitted (never a searched plan).
+struct ProbePlan {
+    double cheapestShare = 0; // the chance each tensor was given the cheapest precision
+    double kldMeasured = 0;
+    double kldAdditive = 0; // the sum of its tensors' own losses
+    double kldLogit = 0;    // its tensors' logit shifts added (LogitSample)
+};
+
 // What the measurement cost, against one full evaluation of the text.
 struct SensitivityCost {
     int candidates = 0;          // tensor × precision pairs measured
@@ -94,6 +103,17 @@ struct SensitivityResult {
     // The joint loss model's sample. Kept with the cached result (a binary file beside its JSON),
     // not in toJson(): a run's JSON stays small.
     LogitSample sample;
+    // The joint loss model: a plan's KLD is predicted as additive^(1-w) × logit^w, the weight w in
+    // [0, 1] fitted (least squares of the log) on the probe plans. The two bracket the truth from
+    // either side where many tensors are compressed hard: the additive sum ignores how errors
+    // compound, the logit sum assumes every tensor's shift survives the others unchanged.
+    std::vector<ProbePlan> probes;
+    double jointWeight = 1;
+
+    // The predicted mean KLD of the plan that compresses `chosen` (each a loss of this table; the
+    // other tensors stay fp32); the additive sum when the table has no sample (one made by hand).
+    double predictKld(const std::vector<const PrecisionLoss*>& chosen) const;
+    static double additiveKld(const std::vector<const PrecisionLoss*>& chosen);
 
     const TensorSensitivity* find(const QString& name) const;
     // Median over tensors of the loss at `id`: what "sensitive" is measured against.

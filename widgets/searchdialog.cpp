@@ -78,8 +78,9 @@ SearchDialog::SearchDialog(std::vector<cwb::HardwareProfile> profiles,
 
     m_limitKld->setObjectName(QStringLiteral("limitKld"));
     m_limitKld->setToolTip(wrappedToolTip(
-        tr("Refuse the plan unless its predicted mean KLD against FP32 (its tensors' shifts of "
-           "the sampled logits added, the KLD of their sum) is at most this")));
+        tr("Refuse the plan unless its predicted mean KLD against FP32 (the joint loss model: its "
+           "tensors' own losses summed and their logit shifts summed, weighted as probe plans "
+           "measured) is at most this")));
     m_maxKld->setDecimals(5);
     m_maxKld->setRange(0.00001, 100);
     m_maxKld->setSingleStep(0.001);

@@ -221,8 +221,11 @@ int runSearch(const Arguments& a) {
         QJsonObject json = searchJson(*main, true);
         json.insert(QStringLiteral("model"), in.model->path);
         json.insert(QStringLiteral("method"), methodName(sensitivity->method));
+        const QJsonObject sensitivityJson = sensitivity->toJson();
         json.insert(QStringLiteral("sensitivity_cost"),
-                    sensitivity->toJson().value(QStringLiteral("cost")));
+                    sensitivityJson.value(QStringLiteral("cost")));
+        json.insert(QStringLiteral("joint_weight"), sensitivity->jointWeight);
+        json.insert(QStringLiteral("probes"), sensitivityJson.value(QStringLiteral("probes")));
         if (!sweep.empty()) {
             QJsonArray rows;
             for (const Evaluated& e : frontier)
@@ -249,9 +252,10 @@ int runSearch(const Arguments& a) {
                    .arg(t.name, -28)
                    .arg(QLatin1String(precisionInfo(t.precision).name), -14)
                    .arg(t.reason);
-    out += QStringLiteral("\nKLD        predicted %1 (the tensors' shifts of the sampled logits "
-                          "added; the sum of their own losses, which the solver minimises, is "
-                          "%6), measured %2 ± %3 (predicted/measured %4)\nsolver     %5\n")
+    out += QStringLiteral("\nKLD        predicted %1 (the joint model: the tensors' own losses "
+                          "summed, %6, and their logit shifts summed, weighted %7 as the probe "
+                          "plans measured), measured %2 ± %3 (predicted/measured %4)\nsolver     "
+                          "%5 (of the tensors' own losses summed)\n")
                .arg(s.predictedKld, 0, 'e', 3)
                .arg(main->measured.metrics.kldMean, 0, 'e', 3)
                .arg(main->measured.metrics.kldStderr, 0, 'e', 1)
@@ -260,7 +264,8 @@ int runSearch(const Arguments& a) {
                         : 0.0,
                     0, 'f', 2)
                .arg(s.boundStatement)
-               .arg(s.predictedKldAdditive, 0, 'e', 3);
+               .arg(s.predictedKldAdditive, 0, 'e', 3)
+               .arg(sensitivity->jointWeight, 0, 'f', 2);
     if (s.dollarsPer1000Queries)
         out += QStringLiteral("cost       $%1 per 1,000 queries on %2\n")
                    .arg(*s.dollarsPer1000Queries, 0, 'g', 4)
@@ -318,8 +323,8 @@ Command searchCommand() {
                        "--hardware NAME [--max-kld K] [--out PLAN.json] [--sweep A:B:STEP] "
                        "[options]"),
         QStringLiteral("Find the per-tensor precisions with the least summed KLD of the tensors "
-                       "alone within a budget, predict the plan's KLD from their logit shifts "
-                       "added; evaluate the plan and record it."),
+                       "alone within a budget, predict the plan's KLD with the joint loss model; "
+                       "evaluate the plan and record it."),
         {QStringLiteral("MODEL")},
         options,
         runSearch,
