@@ -316,12 +316,12 @@ Result<SearchResult> searchPlan(const Model& model, const SensitivityResult& s,
     r.predictedKld = predicted;
     r.predictedKldAdditive = solution->loss;
     r.boundStatement =
-        exact ? QStringLiteral("exact: no plan within the budget has a lower predicted loss "
+        exact ? QStringLiteral("exact: no plan within the budget has a lower summed loss "
                                "(dynamic programme over sizes in units of %1 bytes, a divisor of "
                                "every tensor's size)")
                     .arg(unit)
               : QStringLiteral("optimal on a grid of %1 bytes: no plan of at most %2 bytes (the "
-                               "budget less %3) has a lower predicted loss")
+                               "budget less %3) has a lower summed loss")
                     .arg(unit)
                     .arg(*limit - std::min(*limit, r.slackBytes))
                     .arg(formatBytes(r.slackBytes));

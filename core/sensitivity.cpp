@@ -673,13 +673,13 @@ Result<SensitivityResult> measureSensitivity(const Model& model, const QByteArra
         }
     }
     result.cost.candidates = done;
-    result.cost.candidateSeconds = seconds(candidates);
-    result.cost.candidateCpuSeconds = cpuSeconds() - candidatesCpu;
     if (engine)
         if (auto r = measureProbes(model, *evalPlan, *baseline, options.calibration, options.stats,
                                    *engine, result, progress.slice(0.95, 1.0));
             !r)
             return r.error();
+    result.cost.candidateSeconds = seconds(candidates);
+    result.cost.candidateCpuSeconds = cpuSeconds() - candidatesCpu;
     result.cost.seconds = seconds(wall);
     progress(1.0, QStringLiteral("done"));
     writeCached(cachedPath, result);

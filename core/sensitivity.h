@@ -71,7 +71,7 @@ struct SensitivityCost {
     int candidates = 0;          // tensor × precision pairs measured
     double seconds = 0;          // the whole call
     double fullPassSeconds = 0;  // one FP32 pass over the text, every stage, compared as a plan is
-    double candidateSeconds = 0; // every candidate: quantizing and rerunning
+    double candidateSeconds = 0; // every candidate (quantizing and rerunning) and the probe plans
     double quantizeSeconds = 0;  // of which quantizing (and the method's search)
     // Stages rerun over stages of a full pass, summed over candidates (a stage: one block or the
     // classifier).

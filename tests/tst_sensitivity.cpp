@@ -4,6 +4,7 @@
 #include "testassets.h"
 
 #include "calibration.h"
+#include "comparison.h"
 #include "model.h"
 #include "planevaluation.h"
 #include "search.h"
@@ -14,6 +15,7 @@
 #include <QTest>
 
 #include <cmath>
+#include <numeric>
 #include <random>
 
 using namespace cwb;
@@ -242,6 +244,41 @@ private slots:
         auto parsed = SensitivityResult::fromJson(first->toJson());
         QVERIFY(parsed);
         QCOMPARE(parsed->toJson(), first->toJson());
+    }
+
+    // A vocabulary larger than LogitSample keeps: the most probable tokens and one bucket. A shift
+    // that leaves the bucket's tokens alone is predicted exactly; summing it twice equals shifting
+    // by twice as much.
+    void logitSampleBucketsTheTail() {
+        const int vocab = LogitSample::kMaxTokens + 500;
+        std::mt19937 rng(3);
+        std::normal_distribution<float> normal(0.0f, 2.0f);
+        std::vector<float> base(static_cast<std::size_t>(vocab)), once, twice;
+        for (float& l : base)
+            l = normal(rng);
+        LogitSample sample;
+        sample.addBaseline(base);
+        QCOMPARE(sample.width(), LogitSample::kMaxTokens + 1);
+        std::vector<std::size_t> order(base.size());
+        std::iota(order.begin(), order.end(), 0);
+        std::sort(order.begin(), order.end(), [&](auto a, auto b) { return base[a] > base[b]; });
+        once = twice = base;
+        for (std::size_t k = 0; k < 10; ++k) { // among the kept tokens
+            once[order[k]] += 0.5f * float(k % 3) - 0.5f;
+            twice[order[k]] += 2 * (0.5f * float(k % 3) - 0.5f);
+        }
+        auto exactKld = [&](const std::vector<float>& q) {
+            DistributionComparer c;
+            c.add(base, q, 0);
+            return c.result().kldMean;
+        };
+        std::vector<std::uint16_t> shift;
+        sample.appendShift(0, once, shift);
+        QCOMPARE(shift.size(), sample.shiftSize());
+        const std::span<const std::uint16_t> s(shift);
+        const std::vector<std::span<const std::uint16_t>> one{s}, two{s, s};
+        QVERIFY(std::abs(sample.predictKld(one) - exactKld(once)) < 1e-3 * exactKld(once));
+        QVERIFY(std::abs(sample.predictKld(two) - exactKld(twice)) < 1e-3 * exactKld(twice));
     }
 
     void cancelStopsIt() {

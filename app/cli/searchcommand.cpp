@@ -255,7 +255,7 @@ int runSearch(const Arguments& a) {
     out += QStringLiteral("\nKLD        predicted %1 (the joint model: the tensors' own losses "
                           "summed, %6, and their logit shifts summed, weighted %7 as the probe "
                           "plans measured), measured %2 ± %3 (predicted/measured %4)\nsolver     "
-                          "%5 (of the tensors' own losses summed)\n")
+                          "%5\n")
                .arg(s.predictedKld, 0, 'e', 3)
                .arg(main->measured.metrics.kldMean, 0, 'e', 3)
                .arg(main->measured.metrics.kldStderr, 0, 'e', 1)
