@@ -294,10 +294,9 @@ Result<void> measureProbes(const Model& model, const EvalPlan& evalPlan,
                                                                     std::size_t(c.vocabSize)),
                              s.tokens[std::size_t(p) + 1]);
         }
-        result.jointWeight = 1; // the logit model alone
         result.probes.push_back({shares[k], comparer.result().kldMean,
                                  SensitivityResult::additiveKld(chosen),
-                                 result.predictKld(chosen)});
+                                 result.logitKld(chosen).value_or(0.0)});
     }
     // log m = log a + w (log l - log a), least squares over the probes.
     double num = 0, den = 0;
@@ -458,18 +457,23 @@ double SensitivityResult::additiveKld(const std::vector<const PrecisionLoss*>& c
     return sum;
 }
 
-double SensitivityResult::predictKld(const std::vector<const PrecisionLoss*>& chosen) const {
-    const double additive = additiveKld(chosen);
+std::optional<double>
+SensitivityResult::logitKld(const std::vector<const PrecisionLoss*>& chosen) const {
     std::vector<std::span<const std::uint16_t>> shifts;
     for (const PrecisionLoss* l : chosen) {
         if (sample.empty() || l->logitShift.size() != sample.shiftSize())
-            return additive;
+            return std::nullopt;
         shifts.emplace_back(l->logitShift);
     }
-    const double logit = sample.predictKld(shifts);
-    if (!(additive > 0) || !(logit > 0))
+    return sample.predictKld(shifts);
+}
+
+double SensitivityResult::predictKld(const std::vector<const PrecisionLoss*>& chosen) const {
+    const double additive = additiveKld(chosen);
+    const std::optional<double> logit = logitKld(chosen);
+    if (!logit || !(additive > 0) || !(*logit > 0))
         return additive;
-    return std::pow(additive, 1 - jointWeight) * std::pow(logit, jointWeight);
+    return std::pow(additive, 1 - jointWeight) * std::pow(*logit, jointWeight);
 }
 
 Plan singleTensorPlan(const QString& tensor, PrecisionId precision,

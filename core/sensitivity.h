@@ -15,6 +15,7 @@
 #include <QStringList>
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 namespace cwb {
@@ -114,6 +115,8 @@ struct SensitivityResult {
     // other tensors stay fp32); the additive sum when the table has no sample (one made by hand).
     double predictKld(const std::vector<const PrecisionLoss*>& chosen) const;
     static double additiveKld(const std::vector<const PrecisionLoss*>& chosen);
+    // The logit sum alone (LogitSample::predictKld); nullopt without a sample.
+    std::optional<double> logitKld(const std::vector<const PrecisionLoss*>& chosen) const;
 
     const TensorSensitivity* find(const QString& name) const;
     // Median over tensors of the loss at `id`: what "sensitive" is measured against.
