@@ -3,22 +3,14 @@
 
 #include "distillrecord.h"
 #include "ggufexport.h"
+#include "jobrecords.h"
 #include "prune.h"
 #include "runrecorder.h"
 #include "textfile.h"
 
-#include <QRegularExpression>
 #include <QStringList>
 
 namespace {
-
-QString shellWord(const QString& word) {
-    static const QRegularExpression plain(QStringLiteral("^[A-Za-z0-9_@%+=:,./-]+$"));
-    if (plain.match(word).hasMatch())
-        return word;
-    return QLatin1Char('\'') + QString(word).replace(QLatin1Char('\''), QLatin1String("'\\''")) +
-           QLatin1Char('\'');
-}
 
 // The `cwb distill` command that repeats the run from a shell.
 QString distillCommand(const DistillRequest& r) {

@@ -14,16 +14,6 @@
 
 namespace {
 
-// A path as the shell takes it: bare when it is plain, else in single quotes.
-QString shellWord(const QString& word) {
-    static const QRegularExpression plain(QStringLiteral("^[A-Za-z0-9_@%+=:,./-]+$"));
-    if (plain.match(word).hasMatch())
-        return word;
-    QString quoted = word;
-    quoted.replace(QLatin1Char('\''), QLatin1String("'\\''"));
-    return QLatin1Char('\'') + quoted + QLatin1Char('\'');
-}
-
 QString absolute(const QString& path) {
     return path.startsWith(QLatin1Char(':')) ? path : QFileInfo(path).absoluteFilePath();
 }
@@ -116,6 +106,15 @@ cwb::RunRecord analysisRecord(const QString& kind, const QString& command, const
 }
 
 } // namespace
+
+QString shellWord(const QString& word) {
+    static const QRegularExpression plain(QStringLiteral("^[A-Za-z0-9_@%+=:,./-]+$"));
+    if (plain.match(word).hasMatch())
+        return word;
+    QString quoted = word;
+    quoted.replace(QLatin1Char('\''), QLatin1String("'\\''"));
+    return QLatin1Char('\'') + quoted + QLatin1Char('\'');
+}
 
 cwb::RunRecord evaluationRecord(const cwb::Model& model, const QString& textPath,
                                 const QByteArray& text, const cwb::EvalOptions& options,

@@ -20,6 +20,10 @@
 // record for the same work, the same keys and metrics, with the command that repeats it from a
 // shell. Built on the worker, from the job's own copies of its inputs.
 
+// A word of a recorded command as the shell takes it: bare when it is plain, else in single
+// quotes.
+QString shellWord(const QString& word);
+
 // An evaluation of `text` (read from `textPath`), of the FP32 model when `plan` is null, else of
 // the plan named `planName` with the statistics `stats` (null when its methods need none).
 cwb::RunRecord evaluationRecord(const cwb::Model& model, const QString& textPath,
