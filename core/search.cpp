@@ -24,13 +24,17 @@ QString ratioText(double value, double median) {
     return QStringLiteral("%1× the median").arg(r, 0, 'f', r < 10 ? 1 : 0);
 }
 
-// Why the search gave a tensor its precision, against the plan's most common precision: a tensor
-// kept above it is more sensitive there than most, one dropped below it is robust where it went.
+// Why the search gave a tensor its precision, against the plan's most common precision. The
+// solver trades loss against bytes, so a tensor kept above it is one whose loss there is high for
+// its size, and one dropped below it one whose loss where it went is low for its size.
 QString reasonFor(const TensorSensitivity& t, PrecisionId chosen, PrecisionId common,
                   const SensitivityResult& s, std::uint64_t chosenBytes,
                   std::uint64_t commonBytes) {
     const PrecisionLoss* atCommon = t.at(common);
     const PrecisionLoss* atChosen = t.at(chosen);
+    const auto perByte = [&](const PrecisionLoss& l, PrecisionId id) {
+        return ratioText(l.bytes ? l.kldMean / double(l.bytes) : 0.0, s.medianLossPerByte(id));
+    };
     if (chosen == common) {
         if (!atCommon)
             return QStringLiteral("%1 like most: the budget allows it")
@@ -39,14 +43,14 @@ QString reasonFor(const TensorSensitivity& t, PrecisionId chosen, PrecisionId co
             .arg(QLatin1String(nameOf(chosen)), ratioText(atCommon->kldMean, s.medianLoss(common)));
     }
     if (chosenBytes > commonBytes && atCommon)
-        return QStringLiteral("kept at %1: its %2 loss is %3")
+        return QStringLiteral("kept at %1: for its size, its %2 loss is %3")
             .arg(QLatin1String(nameOf(chosen)), QLatin1String(nameOf(common)),
-                 ratioText(atCommon->kldMean, s.medianLoss(common)));
+                 perByte(*atCommon, common));
     if (chosenBytes > commonBytes)
         return QStringLiteral("kept at %1").arg(QLatin1String(nameOf(chosen)));
     if (atChosen)
-        return QStringLiteral("dropped to %1: its %1 loss is %2")
-            .arg(QLatin1String(nameOf(chosen)), ratioText(atChosen->kldMean, s.medianLoss(chosen)));
+        return QStringLiteral("dropped to %1: for its size, its %1 loss is %2")
+            .arg(QLatin1String(nameOf(chosen)), perByte(*atChosen, chosen));
     return QStringLiteral("dropped to %1").arg(QLatin1String(nameOf(chosen)));
 }
 

@@ -332,16 +332,33 @@ const TensorSensitivity* SensitivityResult::find(const QString& name) const {
     return nullptr;
 }
 
-double SensitivityResult::medianLoss(PrecisionId id) const {
+namespace {
+
+template <typename Of>
+double medianOver(const std::vector<TensorSensitivity>& tensors, PrecisionId id, Of of) {
     std::vector<double> v;
     for (const TensorSensitivity& t : tensors)
         if (const PrecisionLoss* l = t.at(id))
-            v.push_back(l->kldMean);
+            v.push_back(of(*l));
     if (v.empty())
         return 0.0;
     std::sort(v.begin(), v.end());
     const std::size_t n = v.size();
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+double lossPerByte(const PrecisionLoss& l) {
+    return l.bytes ? l.kldMean / double(l.bytes) : 0.0;
+}
+
+} // namespace
+
+double SensitivityResult::medianLoss(PrecisionId id) const {
+    return medianOver(tensors, id, [](const PrecisionLoss& l) { return l.kldMean; });
+}
+
+double SensitivityResult::medianLossPerByte(PrecisionId id) const {
+    return medianOver(tensors, id, lossPerByte);
 }
 
 QJsonObject SensitivityResult::toJson() const {

@@ -121,6 +121,9 @@ struct SensitivityResult {
     const TensorSensitivity* find(const QString& name) const;
     // Median over tensors of the loss at `id`: what "sensitive" is measured against.
     double medianLoss(PrecisionId id) const;
+    // The same of each tensor's loss per byte it takes at `id`: what the search trades bytes
+    // against, so what ranks tensors of different sizes.
+    double medianLossPerByte(PrecisionId id) const;
 
     QJsonObject toJson() const;
     static Result<SensitivityResult> fromJson(const QJsonObject& json);

@@ -352,7 +352,9 @@ private slots:
         const auto it = std::find_if(r->tensors.begin(), r->tensors.end(),
                                      [&](const TensorDecision& d) { return d.name == sensitive; });
         QCOMPARE(it->precision, PrecisionId::Int8G32);
-        QVERIFY2(it->reason.startsWith(QLatin1String("kept at int8_g32: its int4_g32 loss is 40")),
+        // Its loss is 40× the others'; the others of its size (64 × 64) hold the median per byte.
+        QVERIFY2(it->reason.startsWith(
+                     QLatin1String("kept at int8_g32: for its size, its int4_g32 loss is 40")),
                  qPrintable(it->reason));
         // A byte budget of the same plan's size finds a plan as good.
         SearchOptions bytes;
